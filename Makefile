@@ -1,0 +1,30 @@
+# The README's two commands: `make run` and `make test`.
+VENV ?= .venv
+BIN := $(VENV)/bin
+BIND ?= 127.0.0.1:8000
+
+.PHONY: run test lint schema clean
+
+$(BIN)/python:
+	"$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the package definitions change.
+$(VENV)/.installed: $(BIN)/python pyproject.toml client/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./client
+	touch $@
+
+## run: start the server on the embedded default (SQLite, ./var) with demo data
+run: $(VENV)/.installed
+	$(BIN)/appcontrol migrate --no-input
+	$(BIN)/appcontrol demo --url http://$(BIND)
+	$(BIN)/appcontrol serve --bind $(BIND)
+
+## test: lint, validate the OpenAPI schema and run the whole test suite
+test: $(VENV)/.installed
+	$(BIN)/ruff check src client tests bench
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django spectacular --validate --fail-on-warn --file /dev/null
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,39 @@
+from django.db.models import OuterRef, Subquery
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, mixins
+
+from appcontrol.core.viewsets import ApiViewSet
+
+from ..models import Membership, Organisation
+from ..selectors import visible_organisations
+from .serializers import CurrentUserSerializer, OrganisationSerializer
+
+
+@extend_schema(operation_id="GetCurrentUser")
+class CurrentUserView(generics.RetrieveAPIView):
+    serializer_class = CurrentUserSerializer
+
+    def get_object(self):
+        return self.request.user
+
+
+class OrganisationFilterSet(filters.FilterSet):
+    class Meta:
+        model = Organisation
+        fields = ["slug"]
+
+
+@extend_schema_view(
+    list=extend_schema(operation_id="ListOrganisations"),
+    retrieve=extend_schema(operation_id="GetOrganisation"),
+)
+class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilterSet
+
+    def get_queryset(self):
+        caller_role = Membership.objects.filter(organisation=OuterRef("pk"), user=self.request.user).values(
+            "role"
+        )[:1]
+        return visible_organisations(self.request).annotate(caller_role=Subquery(caller_role))

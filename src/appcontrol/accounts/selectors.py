@@ -1,0 +1,21 @@
+"""Which organisations a request may see: its user's memberships, narrowed by the token's scope."""
+
+from django.db.models import QuerySet
+
+from .models import Organisation
+
+
+def visible_organisation_ids(request) -> QuerySet:
+    """A subquery of organisation ids; use it as `organisation__in=` so lists stay one query."""
+    user = request.user
+    if not user.is_authenticated:
+        return Organisation.objects.none().values("pk")
+    organisations = Organisation.objects.filter(memberships__user=user)
+    token = request.auth
+    if token is not None and token.organisation_id is not None:
+        organisations = organisations.filter(pk=token.organisation_id)
+    return organisations.values("pk")
+
+
+def visible_organisations(request) -> QuerySet:
+    return Organisation.objects.filter(pk__in=visible_organisation_ids(request))

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from .models import Application, Domain, Environment, Region
+
+
+class EnvironmentInline(admin.TabularInline):
+    model = Environment
+    extra = 0
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "organisation", "region", "created_at"]
+    list_filter = ["organisation", "region"]
+    search_fields = ["slug", "name"]
+    inlines = [EnvironmentInline]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name"]
+
+
+@admin.register(Domain)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "environment", "is_primary"]
+    search_fields = ["domain"]

@@ -1,0 +1,139 @@
+from django.core.validators import DomainNameValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from appcontrol.accounts.selectors import visible_organisations
+from appcontrol.core.fields import ID_SCHEMA, IdField, RelatedIdField
+
+from .. import services
+from ..models import Application, Domain, Environment, Region, branch_validator
+from ..selectors import applications_visible, environments_visible, regions_visible
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+
+    class Meta:
+        model = Region
+        fields = ["uuid", "slug", "name"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    """An application; its organisation is fixed once created."""
+
+    uuid = IdField()
+    organisation = RelatedIdField(read_only=True)
+    region = RelatedIdField(read_only=True, allow_null=True)
+    slug = serializers.CharField(
+        max_length=63,
+        validators=[
+            *Application._meta.get_field("slug").validators,
+            UniqueValidator(Application.objects.all(), message="This slug is already taken."),
+        ],
+    )
+    repository = serializers.SerializerMethodField(
+        help_text="The git repository the application deploys from; null for the built-in one."
+    )
+
+    class Meta:
+        model = Application
+        fields = ["uuid", "slug", "name", "organisation", "region", "repository", "created_at"]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field({**ID_SCHEMA, "nullable": True})
+    def get_repository(self, application):
+        return None
+
+    def update(self, instance, validated_data):
+        return services.application_update(application=instance, changes=validated_data)
+
+
+class ApplicationCreateSerializer(ApplicationSerializer):
+    organisation = RelatedIdField(scope=visible_organisations)
+    region = RelatedIdField(
+        scope=regions_visible,
+        required=False,
+        help_text="Defaults to the first region the server has.",
+    )
+    branch = serializers.CharField(
+        write_only=True,
+        required=False,
+        default="main",
+        validators=[branch_validator],
+        help_text="The git branch the new test and live environments deploy.",
+    )
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "branch"]
+
+    def create(self, validated_data):
+        return services.application_create(**validated_data)
+
+
+class LastDeploymentSerializer(serializers.Serializer):
+    uuid = IdField()
+
+
+class EnvironmentSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+    application = RelatedIdField(read_only=True)
+    slug = serializers.CharField(read_only=True)
+    last_finished_deployment = serializers.SerializerMethodField(
+        help_text="The most recent finished deployment, or null when there is none."
+    )
+
+    class Meta:
+        model = Environment
+        fields = ["uuid", "application", "slug", "branch", "last_finished_deployment", "created_at"]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field(LastDeploymentSerializer(allow_null=True))
+    def get_last_finished_deployment(self, environment):
+        return None
+
+    def update(self, instance, validated_data):
+        return services.environment_update(environment=instance, changes=validated_data)
+
+
+class EnvironmentCreateSerializer(EnvironmentSerializer):
+    application = RelatedIdField(scope=applications_visible)
+    slug = serializers.CharField(max_length=63, validators=Environment._meta.get_field("slug").validators)
+
+    class Meta(EnvironmentSerializer.Meta):
+        validators = []
+
+    def validate(self, attrs):
+        if Environment.objects.filter(application=attrs["application"], slug=attrs["slug"]).exists():
+            raise serializers.ValidationError(
+                {"slug": ["This application already has an environment with this slug."]}
+            )
+        return attrs
+
+    def create(self, validated_data):
+        return services.environment_create(**validated_data)
+
+
+class DomainSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+    environment = RelatedIdField(scope=environments_visible)
+    domain = serializers.CharField(
+        max_length=253,
+        validators=[
+            UniqueValidator(Domain.objects.all(), message="This domain is already in use.", lookup="iexact")
+        ],
+    )
+
+    class Meta:
+        model = Domain
+        fields = ["uuid", "environment", "domain", "is_primary", "created_at"]
+        read_only_fields = ["created_at"]
+        # A new primary domain demotes the old one (domain_create) instead of being refused.
+        validators = []
+
+    def validate_domain(self, value):
+        DomainNameValidator(accept_idna=False)(value)
+        return value.lower()
+
+    def create(self, validated_data):
+        return services.domain_create(**validated_data)

@@ -1,0 +1,91 @@
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import mixins
+
+from appcontrol.accounts.permissions import CanManageOrganisationObject
+from appcontrol.core.schema import operation_ids
+from appcontrol.core.viewsets import ApiModelViewSet, ApiViewSet
+
+from .. import services
+from ..filtersets import ApplicationFilterSet, DomainFilterSet, EnvironmentFilterSet, RegionFilterSet
+from ..selectors import applications_visible, domains_visible, environments_visible, regions_visible
+from .serializers import (
+    ApplicationCreateSerializer,
+    ApplicationSerializer,
+    DomainSerializer,
+    EnvironmentCreateSerializer,
+    EnvironmentSerializer,
+    RegionSerializer,
+)
+
+DEFAULT_PERMISSIONS = ApiViewSet.permission_classes
+
+
+@extend_schema_view(**operation_ids("Region", "Regions", ["list", "retrieve"]))
+class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilterSet
+
+    def get_queryset(self):
+        return regions_visible(self.request)
+
+
+@extend_schema_view(
+    **operation_ids(
+        "Application", "Applications", ["list", "retrieve", "create", "update", "partial_update", "destroy"]
+    )
+)
+class ApplicationViewSet(ApiModelViewSet):
+    serializer_class = ApplicationSerializer
+    create_serializer_class = ApplicationCreateSerializer
+    filterset_class = ApplicationFilterSet
+    permission_classes = [*DEFAULT_PERMISSIONS, CanManageOrganisationObject]
+    managing_actions = {"destroy"}
+
+    def get_queryset(self):
+        return applications_visible(self.request)
+
+    def get_organisation_id(self, application):
+        return application.organisation_id
+
+    def perform_destroy(self, instance):
+        services.application_delete(application=instance)
+
+
+@extend_schema_view(
+    **operation_ids(
+        "Environment", "Environments", ["list", "retrieve", "create", "update", "partial_update", "destroy"]
+    )
+)
+class EnvironmentViewSet(ApiModelViewSet):
+    serializer_class = EnvironmentSerializer
+    create_serializer_class = EnvironmentCreateSerializer
+    filterset_class = EnvironmentFilterSet
+    permission_classes = [*DEFAULT_PERMISSIONS, CanManageOrganisationObject]
+    managing_actions = {"destroy"}
+
+    def get_queryset(self):
+        return environments_visible(self.request).select_related("application")
+
+    def get_organisation_id(self, environment):
+        return environment.application.organisation_id
+
+    def perform_destroy(self, instance):
+        services.environment_delete(environment=instance)
+
+
+@extend_schema_view(**operation_ids("Domain", "Domains", ["list", "retrieve", "create", "destroy"]))
+class DomainViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    serializer_class = DomainSerializer
+    filterset_class = DomainFilterSet
+
+    def get_queryset(self):
+        return domains_visible(self.request)
+
+    def perform_destroy(self, instance):
+        services.domain_delete(domain=instance)

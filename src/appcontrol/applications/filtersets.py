@@ -1,0 +1,39 @@
+from django_filters import rest_framework as filters
+
+from appcontrol.core.fields import IdFilter, IdListFilter
+
+from .models import Application, Domain, Environment, Region
+
+
+class RegionFilterSet(filters.FilterSet):
+    uuid = IdListFilter(field_name="pk", help_text="Only these regions; may repeat.")
+
+    class Meta:
+        model = Region
+        fields = ["uuid", "slug"]
+
+
+class ApplicationFilterSet(filters.FilterSet):
+    organisation = IdFilter(field_name="organisation_id")
+    region = IdFilter(field_name="region_id")
+
+    class Meta:
+        model = Application
+        fields = ["slug", "organisation", "region"]
+
+
+class EnvironmentFilterSet(filters.FilterSet):
+    application = IdFilter(field_name="application_id")
+
+    class Meta:
+        model = Environment
+        fields = ["application", "slug", "branch"]
+
+
+class DomainFilterSet(filters.FilterSet):
+    environment = IdFilter(field_name="environment_id")
+    application = IdFilter(field_name="environment__application_id")
+
+    class Meta:
+        model = Domain
+        fields = ["environment", "application", "domain", "is_primary"]

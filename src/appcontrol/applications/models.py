@@ -1,0 +1,83 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from appcontrol.accounts.models import Organisation
+from appcontrol.core.ids import new_id
+
+# Slugs end up in host names and database names: DNS label rules, lower case.
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+    "Use lower-case letters, digits and hyphens; start and end with a letter or digit.",
+)
+branch_validator = RegexValidator(
+    r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)$",
+    "Enter a valid git branch name.",
+)
+
+DEFAULT_ENVIRONMENTS = ("test", "live")
+
+
+class Region(models.Model):
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name", "uuid"]
+
+    def __str__(self):
+        return self.name
+
+
+class Application(models.Model):
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications")
+    slug = models.CharField(max_length=63, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=200)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "uuid"]
+
+    def __str__(self):
+        return self.slug
+
+
+class Environment(models.Model):
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="environments")
+    slug = models.CharField(max_length=63, validators=[slug_validator])
+    branch = models.CharField(max_length=200, default="main", validators=[branch_validator])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["application_id", "created_at", "uuid"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "slug"], name="environment_slug_unique_per_app")
+        ]
+
+    def __str__(self):
+        return f"{self.application.slug}/{self.slug}"
+
+
+class Domain(models.Model):
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["domain", "uuid"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment"],
+                condition=models.Q(is_primary=True),
+                name="one_primary_domain_per_environment",
+            )
+        ]
+
+    def __str__(self):
+        return self.domain

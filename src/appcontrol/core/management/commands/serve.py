@@ -1,0 +1,83 @@
+"""`appcontrol serve`: migrate, then run the web server and the background worker together."""
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "Run appcontrol: apply migrations, start the web server (gunicorn) and the background worker, "
+        "and stop both on Ctrl-C or SIGTERM. Uses SQLite under APPCONTROL_DATA_DIR unless DATABASE_URL "
+        "is set."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on (default %(default)s)."
+        )
+        parser.add_argument(
+            "--workers", type=int, default=2, help="Web server processes (default %(default)s)."
+        )
+        parser.add_argument(
+            "--threads", type=int, default=4, help="Threads per process (default %(default)s)."
+        )
+        parser.add_argument("--no-worker", action="store_true", help="Do not start the background worker.")
+        parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
+
+    def handle(self, *args, bind, workers, threads, no_worker, no_migrate, **options):
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        commands = {
+            "web server": [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "appcontrol.wsgi:application",
+                "--bind",
+                bind,
+                "--worker-class",
+                "gthread",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+            ],
+        }
+        if not no_worker:
+            commands["worker"] = [sys.executable, "-m", "appcontrol", "db_worker", "--no-startup-delay"]
+        processes = {name: subprocess.Popen(argv) for name, argv in commands.items()}
+        self.stdout.write(f"appcontrol is listening on http://{bind}/ (Ctrl-C stops it)")
+
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        exited = None
+        while not stopping and exited is None:
+            exited = next((name for name, p in processes.items() if p.poll() is not None), None)
+            time.sleep(0.2)
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if exited is not None:
+            raise CommandError(
+                f"The {exited} stopped unexpectedly (exit code {processes[exited].returncode})."
+            )

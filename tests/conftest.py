@@ -1,0 +1,72 @@
+import os
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from appcontrol.accounts.models import Organisation, Role, User
+from appcontrol.accounts.services import membership_set, token_create
+from appcontrol.applications.models import Region
+from appcontrol.applications.services import application_create
+from appcontrol.core.ids import encode_id
+
+
+def pytest_sessionstart(session):
+    # CI promises a PostgreSQL run: a missing server must fail the run, never fall back to SQLite.
+    if os.environ.get("APPCONTROL_REQUIRE_POSTGRES") == "1" and connection.vendor != "postgresql":
+        pytest.exit("APPCONTROL_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL database", returncode=1)
+
+
+def api_url(name: str, *, query: str = "", **kwargs) -> str:
+    """The canonical URL (with its trailing slash) of a named API route."""
+    path = reverse(name, kwargs={k: encode_id(v) if hasattr(v, "hex") else v for k, v in kwargs.items()})
+    path = path.rstrip("/") + "/"
+    return f"{path}?{query}" if query else path
+
+
+def client_for(token: str | None) -> APIClient:
+    client = APIClient()
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@dataclass
+class World:
+    """Two organisations and one person per role, each with a client that carries their token."""
+
+    acme: Organisation
+    other: Organisation
+    region: Region
+    users: dict[str, User] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    apps: dict = field(default_factory=dict)
+
+    def client(self, actor: str) -> APIClient:
+        return client_for(self.tokens.get(actor))
+
+    def add_actor(self, name: str, organisation: Organisation | None, role: str = Role.MEMBER, **token_options):
+        user = User.objects.create_user(f"{name}@example.com", password="correct horse battery")
+        if organisation is not None:
+            membership_set(user=user, organisation=organisation, role=role)
+        _, clear = token_create(user=user, name=name, **token_options)
+        self.users[name] = user
+        self.tokens[name] = clear
+        return user
+
+
+@pytest.fixture
+def world(db) -> World:
+    acme = Organisation.objects.create(slug="acme", name="Acme")
+    other = Organisation.objects.create(slug="other", name="Other")
+    region = Region.objects.create(slug="local", name="Local")
+    world = World(acme=acme, other=other, region=region)
+    world.add_actor("owner", acme, Role.OWNER)
+    world.add_actor("admin", acme, Role.ADMIN)
+    world.add_actor("member", acme, Role.MEMBER)
+    world.add_actor("outsider", other, Role.OWNER)
+    world.apps["acme"] = application_create(organisation=acme, slug="example-application", name="Example")
+    world.apps["other"] = application_create(organisation=other, slug="other-application", name="Other")
+    return world

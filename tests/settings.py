@@ -1,0 +1,11 @@
+"""Test settings: the product's settings with a throw-away data dir and a fast password hasher."""
+
+import os
+import tempfile
+
+os.environ.setdefault("APPCONTROL_DATA_DIR", tempfile.mkdtemp(prefix="appcontrol-test-"))
+
+from appcontrol.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING["root"]["level"] = "ERROR"  # noqa: F405 - 404s and 401s are expected in tests
