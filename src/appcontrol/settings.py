@@ -103,6 +103,7 @@ MIDDLEWARE = [
 APPEND_SLASH = False
 
 ROOT_URLCONF = "appcontrol.urls"
+CSRF_FAILURE_VIEW = "appcontrol.core.views.csrf_failure"
 WSGI_APPLICATION = "appcontrol.wsgi.application"
 
 TEMPLATES = [
@@ -206,17 +207,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "appcontrol.accounts.models.Role"},
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "tokenAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Token <token>`",
-            }
-        }
-    },
-    "SECURITY": [{"tokenAuth": []}],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "appcontrol.core.schema.document_ids_and_errors",

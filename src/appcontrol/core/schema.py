@@ -39,6 +39,7 @@ _ERROR_RESPONSES = {
     "401": ("No token, or an unknown, expired or revoked one.", "Error"),
     "403": ("The token is read-only, or your role does not allow this.", "Error"),
     "404": ("No such object, or not visible to you; or no such page.", "Error"),
+    "415": ("The body is not JSON, form or multipart data, or cannot be read as such.", "Error"),
 }
 
 
@@ -66,11 +67,13 @@ def document_ids_and_errors(result, generator, request, public):
             for parameter in parameters:
                 if parameter["in"] == "path" and parameter["name"] == "uuid":
                     parameter["schema"] = dict(ID_INPUT_SCHEMA)
-            if operation.get("security") == [] or operation.get("security") == [{}]:
-                continue  # public: the API root and the schema itself
+            if not any(operation.get("security", [])):
+                continue  # public: the API root needs no token
             _add_error(operation, "401")
             if method != "get":
                 _add_error(operation, "403")
+            if method in {"post", "put", "patch"}:
+                _add_error(operation, "415")
             if method in {"post", "put", "patch"} or any(p["in"] == "query" for p in parameters):
                 _add_error(operation, "400")
             if any(p["in"] == "path" for p in parameters) or any(p["name"] == "page" for p in parameters):

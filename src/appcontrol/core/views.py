@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -11,6 +12,7 @@ from .serializers import ApiRootSerializer
 API_PREFIXES = ("/apps/", "/iam/", "/billing/", "/legacy/")
 
 
+@csrf_exempt  # the API authenticates by token, never by cookie; an unknown path is a 404 whatever the method
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under the API answer in JSON like the rest of it."""
     return JsonResponse({"detail": "Not found."}, status=404)
@@ -30,6 +32,14 @@ def server_error(request):
     from django.views.defaults import server_error as html_server_error
 
     return html_server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "CSRF check failed."}, status=403)
+    from django.views.csrf import csrf_failure as html_csrf_failure
+
+    return html_csrf_failure(request, reason)
 
 
 def home(request):

@@ -7,7 +7,7 @@ from .ids import InvalidId, decode_id
 
 
 class IdLookupMixin:
-    """`{uuid}` in a path may be base32 or dashed; a malformed id is a plain 404."""
+    # `{uuid}` in a path may be base32 or dashed; a malformed id is a plain 404.
 
     lookup_field = "pk"
     lookup_url_kwarg = "uuid"
@@ -25,8 +25,8 @@ class ApiViewSet(IdLookupMixin, viewsets.GenericViewSet):
 
 
 class ApiModelViewSet(IdLookupMixin, viewsets.ModelViewSet):
-    """A model viewset; `create_serializer_class` may add fields that are fixed after creation."""
-
+    # `create_serializer_class` may add fields that are fixed once the object exists
+    # (an application's organisation, an environment's application).
     create_serializer_class = None
 
     def get_serializer_class(self):

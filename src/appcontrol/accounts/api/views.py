@@ -10,8 +10,10 @@ from ..selectors import visible_organisations
 from .serializers import CurrentUserSerializer, OrganisationSerializer
 
 
-@extend_schema(operation_id="GetCurrentUser")
+@extend_schema_view(get=extend_schema(operation_id="GetCurrentUser"))
 class CurrentUserView(generics.RetrieveAPIView):
+    """The account the token belongs to."""
+
     serializer_class = CurrentUserSerializer
 
     def get_object(self):
@@ -29,11 +31,14 @@ class OrganisationFilterSet(filters.FilterSet):
     retrieve=extend_schema(operation_id="GetOrganisation"),
 )
 class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Organisations you belong to (only the token's organisation when the token is restricted to one),
+    with your role in each."""
+
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilterSet
 
     def get_queryset(self):
-        caller_role = Membership.objects.filter(organisation=OuterRef("pk"), user=self.request.user).values(
+        caller_role = Membership.objects.filter(organisation=OuterRef("pk"), user_id=self.request.user.pk).values(
             "role"
         )[:1]
         return visible_organisations(self.request).annotate(caller_role=Subquery(caller_role))

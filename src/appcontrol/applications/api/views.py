@@ -22,6 +22,8 @@ DEFAULT_PERMISSIONS = ApiViewSet.permission_classes
 
 @extend_schema_view(**operation_ids("Region", "Regions", ["list", "retrieve"]))
 class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Regions applications can run in."""
+
     serializer_class = RegionSerializer
     filterset_class = RegionFilterSet
 
@@ -35,6 +37,9 @@ class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     )
 )
 class ApplicationViewSet(ApiModelViewSet):
+    """Applications of the organisations you belong to. Creating one also creates its `test` and `live`
+    environments; deleting one needs the owner or admin role."""
+
     serializer_class = ApplicationSerializer
     create_serializer_class = ApplicationCreateSerializer
     filterset_class = ApplicationFilterSet
@@ -57,6 +62,9 @@ class ApplicationViewSet(ApiModelViewSet):
     )
 )
 class EnvironmentViewSet(ApiModelViewSet):
+    """Environments of your applications (`test`, `live`, and any you add). Deleting one needs the owner
+    or admin role."""
+
     serializer_class = EnvironmentSerializer
     create_serializer_class = EnvironmentCreateSerializer
     filterset_class = EnvironmentFilterSet
@@ -81,6 +89,8 @@ class DomainViewSet(
     mixins.DestroyModelMixin,
     ApiViewSet,
 ):
+    """Domain names of your environments; a new primary domain replaces the environment's old one."""
+
     serializer_class = DomainSerializer
     filterset_class = DomainFilterSet
 

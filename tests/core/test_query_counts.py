@@ -1,0 +1,56 @@
+"""A list costs the same number of queries whatever its page size: no N+1.
+
+Counts are pinned: authentication (1: the token with its user), the scoped count (1) and the
+page (1); the organisation list's role of the caller is a subquery inside the page's query.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from appcontrol.accounts.models import Membership, Organisation, Role
+from appcontrol.applications.models import Domain
+from appcontrol.applications.services import application_create
+from tests.conftest import api_url
+
+LISTS = {
+    "api:application-list": 3,
+    "api:environment-list": 3,
+    "api:region-list": 3,
+    "api:domain-list": 3,
+    "iam:organisation-list": 3,
+}
+
+
+@pytest.fixture
+def crowded(world):
+    member = world.users["member"]
+    env = None
+    for number in range(30):
+        app = application_create(organisation=world.acme, slug=f"app-{number:02d}", name=f"App {number}")
+        env = app.environments.first()
+        Domain.objects.create(environment=env, domain=f"app{number}.example.com")
+        organisation = Organisation.objects.create(slug=f"org-{number}", name=f"Org {number}")
+        Membership.objects.create(user=member, organisation=organisation, role=Role.MEMBER)
+    client = world.client("member")
+    client.get(api_url("api:region-list"))  # records last_used_at, so later requests only read the token
+    return client
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("name, expected", LISTS.items())
+def test_list_query_count_is_pinned_and_independent_of_page_size(crowded, name, expected):
+    small = queries_for(crowded, api_url(name, query="page_size=1"))
+    large = queries_for(crowded, api_url(name, query="page_size=200"))
+    assert small == large == expected
+
+
+def test_detail_is_two_queries(crowded, world):
+    url = api_url("api:application-detail", uuid=world.apps["acme"].pk)
+    assert queries_for(crowded, url) == 2
