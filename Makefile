@@ -23,6 +23,7 @@ run: $(VENV)/.installed
 ## test: lint, validate the OpenAPI schema and run the whole test suite
 test: $(VENV)/.installed
 	$(BIN)/ruff check src client tests bench
+	$(BIN)/ruff format --check --quiet src client tests bench
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -56,7 +56,11 @@ def run_scenario(url: str, token: str, seconds: float, concurrency: int) -> tupl
     for thread in threads:
         thread.join()
     latencies.sort()
-    return len(latencies) / seconds, latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.95)] * 1000
+    return (
+        len(latencies) / seconds,
+        latencies[len(latencies) // 2] * 1000,
+        latencies[int(len(latencies) * 0.95)] * 1000,
+    )
 
 
 def main() -> None:
@@ -70,14 +74,24 @@ def main() -> None:
     env = {**os.environ, "APPCONTROL_DATA_DIR": data_dir, "APPCONTROL_LOG_LEVEL": "WARNING"}
     appcontrol = [sys.executable, "-m", "appcontrol"]
     subprocess.run([*appcontrol, "migrate", "-v0"], env=env, check=True)
-    token = subprocess.run(
-        [*appcontrol, "shell", "-c", SEED.format(apps=args.apps)], env=env, check=True, capture_output=True, text=True
-    ).stdout.strip().splitlines()[-1]
+    token = (
+        subprocess.run(
+            [*appcontrol, "shell", "-c", SEED.format(apps=args.apps)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):
@@ -95,7 +109,9 @@ def main() -> None:
             "applications, page of 100": f"{base}/apps/v3/applications/?page_size=100",
         }
         database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
-        print(f"{args.apps} applications on {database}, {args.concurrency} clients, {args.seconds:.0f} s each")
+        print(
+            f"{args.apps} applications on {database}, {args.concurrency} clients, {args.seconds:.0f} s each"
+        )
         print(f"{'scenario':45} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
         for name, url in scenarios.items():
             rate, p50, p95 = run_scenario(url, token, args.seconds, args.concurrency)

@@ -50,12 +50,24 @@ def test_accounts_create_duplicate_email_is_an_error():
 def test_tokens_create_prints_only_the_token_and_it_works():
     run("orgs", "create", "acme")
     run("accounts", "create", "bot@example.com", "--api-only", "--org", "acme")
-    output = run("tokens", "create", "bot@example.com", "--org", "acme", "--read-only", "--expires-in", "30",
-                 "--name", "ci")
+    output = run(
+        "tokens",
+        "create",
+        "bot@example.com",
+        "--org",
+        "acme",
+        "--read-only",
+        "--expires-in",
+        "30",
+        "--name",
+        "ci",
+    )
     token = output.strip()
     assert output == token + "\n" and token.startswith("apc_")
     stored = AccessToken.objects.get()
-    assert stored.read_only and stored.organisation.slug == "acme" and stored.expires_at and stored.name == "ci"
+    assert (
+        stored.read_only and stored.organisation.slug == "acme" and stored.expires_at and stored.name == "ci"
+    )
     assert client_for(token).get(api_url("iam:me")).json()["email"] == "bot@example.com"
 
 
@@ -97,9 +109,12 @@ def test_demo_is_idempotent_and_prints_a_working_curl_line():
     assert len(tokens) == 2 and tokens[0] != tokens[1]
     body = client_for(tokens[1]).get(api_url("api:application-list", query="slug=example-application")).json()
     assert body["count"] == 1
-    assert client_for(tokens[1]).delete(
-        api_url("api:application-detail", uuid=Application.objects.get().pk)
-    ).status_code == 403  # the demo's API-only account is a plain member
+    assert (
+        client_for(tokens[1])
+        .delete(api_url("api:application-detail", uuid=Application.objects.get().pk))
+        .status_code
+        == 403
+    )  # the demo's API-only account is a plain member
 
 
 def test_no_clear_token_anywhere_in_the_database_after_the_demo():

@@ -39,7 +39,13 @@ def test_missing_token_is_401_with_www_authenticate():
 
 @pytest.mark.parametrize(
     "header",
-    ["Token apc_doesnotexist0000000000000000000000000", "Token nonsense", "Token", "Token a b", "Bearer apc_x"],
+    [
+        "Token apc_doesnotexist0000000000000000000000000",
+        "Token nonsense",
+        "Token",
+        "Token a b",
+        "Bearer apc_x",
+    ],
 )
 def test_unknown_or_malformed_tokens_are_401(world, header):
     client = client_for(None)
@@ -71,7 +77,9 @@ def test_revoked_token_stops_working_at_once(world):
 
 def test_expired_token_is_401(world):
     client = world.client("member")
-    AccessToken.objects.filter(user=world.users["member"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    AccessToken.objects.filter(user=world.users["member"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     assert_401(client.get(api_url(APPS)), "Token has expired.")
 
 

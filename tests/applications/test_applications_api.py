@@ -67,19 +67,29 @@ def test_detail_by_dashed_id(world):
 
 
 def test_member_creates_application_with_test_and_live(world):
-    response = world.client("member").post(api_url(LIST), new_app_body(world, branch="develop"), format="json")
+    response = world.client("member").post(
+        api_url(LIST), new_app_body(world, branch="develop"), format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["slug"] == "new-app" and body["organisation"] == encode_id(world.acme.pk)
     assert body["region"] == encode_id(world.region.pk)
     assert "branch" not in body
     app = Application.objects.get(slug="new-app")
-    assert sorted(app.environments.values_list("slug", "branch")) == [("live", "develop"), ("test", "develop")]
+    assert sorted(app.environments.values_list("slug", "branch")) == [
+        ("live", "develop"),
+        ("test", "develop"),
+    ]
 
 
 def test_create_accepts_divio_cli_extra_fields(world):
     body = new_app_body(
-        world, plan_group="x", app_template=None, release_commands=None, repository=None, region=encode_id(world.region.pk)
+        world,
+        plan_group="x",
+        app_template=None,
+        release_commands=None,
+        repository=None,
+        region=encode_id(world.region.pk),
     )
     response = world.client("member").post(api_url(LIST), body, format="json")
     assert response.status_code == 201, response.json()
@@ -110,7 +120,9 @@ def test_bad_slugs_are_400_with_a_message(world, slug, message):
 
 
 def test_taken_slug_of_another_organisation_is_also_taken(world):
-    response = world.client("member").post(api_url(LIST), new_app_body(world, slug="other-application"), format="json")
+    response = world.client("member").post(
+        api_url(LIST), new_app_body(world, slug="other-application"), format="json"
+    )
     assert response.json() == {"slug": ["This slug is already taken."]}
 
 
@@ -123,7 +135,9 @@ def test_cannot_create_in_an_organisation_you_are_not_in(world):
 
 @pytest.mark.parametrize("bad", [123, None, ["x"], "nope"])
 def test_bad_organisation_values_are_400(world, bad):
-    response = world.client("member").post(api_url(LIST), new_app_body(world, organisation=bad), format="json")
+    response = world.client("member").post(
+        api_url(LIST), new_app_body(world, organisation=bad), format="json"
+    )
     assert response.status_code == 400
     assert "organisation" in response.json()
 
@@ -136,7 +150,9 @@ def test_bad_branch_is_400(world):
 
 def test_update_name_and_slug(world):
     app = world.apps["acme"]
-    response = world.client("member").patch(detail(app), {"name": "Renamed", "slug": "renamed"}, format="json")
+    response = world.client("member").patch(
+        detail(app), {"name": "Renamed", "slug": "renamed"}, format="json"
+    )
     assert response.status_code == 200
     app.refresh_from_db()
     assert (app.name, app.slug) == ("Renamed", "renamed")
@@ -154,7 +170,9 @@ def test_outsider_cannot_update(world):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("actor, status", [("outsider", 404), ("member", 403), ("admin", 204), ("owner", 204)])
+@pytest.mark.parametrize(
+    "actor, status", [("outsider", 404), ("member", 403), ("admin", 204), ("owner", 204)]
+)
 def test_delete_needs_admin_or_owner(world, actor, status):
     app = world.apps["acme"]
     response = world.client(actor).delete(detail(app))

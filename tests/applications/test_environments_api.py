@@ -47,7 +47,9 @@ def test_create_environment(world):
     response = world.client("member").post(api_url(LIST), body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["slug"] == "staging"
-    assert Environment.objects.filter(application=world.apps["acme"], slug="staging", branch="release").exists()
+    assert Environment.objects.filter(
+        application=world.apps["acme"], slug="staging", branch="release"
+    ).exists()
 
 
 def test_duplicate_environment_slug_is_400(world):
@@ -67,7 +69,8 @@ def test_create_in_another_organisations_application_is_400(world):
 def test_update_branch_but_not_slug_or_application(world):
     env = env_of(world)
     response = world.client("member").patch(
-        detail(env), {"branch": "feature/x", "slug": "renamed", "application": encode_id(world.apps["other"].pk)},
+        detail(env),
+        {"branch": "feature/x", "slug": "renamed", "application": encode_id(world.apps["other"].pk)},
         format="json",
     )
     assert response.status_code == 200

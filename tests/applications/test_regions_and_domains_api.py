@@ -38,12 +38,12 @@ def test_domains_create_list_filter_delete(world):
     created = client.post(api_url("api:domain-list"), body, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["domain"] == "www.example.com"
-    second = client.post(
-        api_url("api:domain-list"), {**body, "domain": "example.com"}, format="json"
-    )
+    second = client.post(api_url("api:domain-list"), {**body, "domain": "example.com"}, format="json")
     assert second.status_code == 201, second.json()
     assert Domain.objects.get(domain="www.example.com").is_primary is False  # the new primary replaced it
-    listed = client.get(api_url("api:domain-list", query=f"application={encode_id(world.apps['acme'].pk)}")).json()
+    listed = client.get(
+        api_url("api:domain-list", query=f"application={encode_id(world.apps['acme'].pk)}")
+    ).json()
     assert listed["count"] == 2
     assert world.client("outsider").get(api_url("api:domain-list")).json()["count"] == 0
     duplicate = client.post(api_url("api:domain-list"), {**body, "domain": "EXAMPLE.com"}, format="json")
@@ -58,7 +58,9 @@ def test_domains_create_list_filter_delete(world):
 def test_domain_in_another_organisations_environment_is_400(world):
     env = world.apps["acme"].environments.get(slug="live")
     response = world.client("outsider").post(
-        api_url("api:domain-list"), {"environment": encode_id(env.pk), "domain": "evil.example"}, format="json"
+        api_url("api:domain-list"),
+        {"environment": encode_id(env.pk), "domain": "evil.example"},
+        format="json",
     )
     assert response.status_code == 400
     assert "environment" in response.json()

@@ -29,8 +29,17 @@ def test_dashed_plain_hex_and_upper_case_forms_decode_to_the_same_uuid():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "x", "bagztldeadfdhlilnmpzx3twl", "bagztldeadfdhlilnmpzx3twly0", "bagztldeadfdhlilnmpzx3tw1y",
-     "bagztldeadfdhlilnmpzx3twlz", "../etc/passwd", "00000000-0000-0000-0000-00000000000g", "{}"],
+    [
+        "",
+        "x",
+        "bagztldeadfdhlilnmpzx3twl",
+        "bagztldeadfdhlilnmpzx3twly0",
+        "bagztldeadfdhlilnmpzx3tw1y",
+        "bagztldeadfdhlilnmpzx3twlz",
+        "../etc/passwd",
+        "00000000-0000-0000-0000-00000000000g",
+        "{}",
+    ],
 )
 def test_malformed_ids_are_rejected(text):
     with pytest.raises(InvalidId):

@@ -49,9 +49,18 @@ def test_schema_generation_has_no_warnings():
 def test_schema_documents_errors_and_filters():
     document = client_for(None).get("/apps/v3/schema/?format=json").json()
     operations = {
-        op["operationId"]: op for path in document["paths"].values() for op in path.values() if "operationId" in op
+        op["operationId"]: op
+        for path in document["paths"].values()
+        for op in path.values()
+        if "operationId" in op
     }
-    for name in ["ListApplications", "GetApplication", "CreateApplication", "ListEnvironments", "GetCurrentUser"]:
+    for name in [
+        "ListApplications",
+        "GetApplication",
+        "CreateApplication",
+        "ListEnvironments",
+        "GetCurrentUser",
+    ]:
         assert "401" in operations[name]["responses"], name
     assert {"400", "403"} <= set(operations["CreateApplication"]["responses"])
     assert "404" in operations["GetApplication"]["responses"]
@@ -79,7 +88,11 @@ def fuzz_token(world):
 @settings(
     max_examples=15,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
 )
 def test_api_conforms_to_its_schema(case, fuzz_token):
     case.call_and_validate(

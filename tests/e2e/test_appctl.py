@@ -4,9 +4,8 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import appctl
+import pytest
 
 
 def test_appctl_imports_without_django():
@@ -27,19 +26,32 @@ def test_client_pagination_follows_next_and_honours_limit(server):
 
 
 def test_client_errors_are_typed(server):
-    with appctl.Client(server["url"], token="apc_wrong-token-000000000000") as client, pytest.raises(
-        appctl.Unauthorized
-    ) as error:
+    with (
+        appctl.Client(server["url"], token="apc_wrong-token-000000000000") as client,
+        pytest.raises(appctl.Unauthorized) as error,
+    ):
         client.get("/apps/v3/applications/")
     assert error.value.status == 401 and error.value.detail == "Invalid token."
 
 
 def test_cli_api_command_merges_pages(server):
     result = subprocess.run(
-        [sys.executable, "-m", "appctl", "--url", server["url"], "api", "GET", "/apps/v3/environments/",
-         "--paginate", "-f", "page_size=1"],
+        [
+            sys.executable,
+            "-m",
+            "appctl",
+            "--url",
+            server["url"],
+            "api",
+            "GET",
+            "/apps/v3/environments/",
+            "--paginate",
+            "-f",
+            "page_size=1",
+        ],
         env={"APPCTL_TOKEN": server["token"], "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert sorted(env["slug"] for env in json.loads(result.stdout)) == ["live", "test"]
@@ -48,7 +60,9 @@ def test_cli_api_command_merges_pages(server):
 def test_cli_shows_the_servers_message_not_a_traceback(server):
     result = subprocess.run(
         [sys.executable, "-m", "appctl", "--url", server["url"], "api", "GET", "/apps/v3/applications/"],
-        env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert "401" in result.stderr and "Traceback" not in result.stderr

@@ -14,15 +14,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="appctl", description="Command line for the apps/v3 API.")
     parser.add_argument("--version", action="version", version=f"appctl {__version__}")
     parser.add_argument(
-        "--url", default=os.environ.get("APPCTL_URL", "http://127.0.0.1:8000"), help="Server URL (env APPCTL_URL)."
+        "--url",
+        default=os.environ.get("APPCTL_URL", "http://127.0.0.1:8000"),
+        help="Server URL (env APPCTL_URL).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     api = commands.add_parser("api", help="Call any endpoint and print its JSON (token from APPCTL_TOKEN).")
     api.add_argument("method", type=str.upper, choices=["GET", "POST", "PUT", "PATCH", "DELETE"])
     api.add_argument("path", help="e.g. /apps/v3/applications/")
-    api.add_argument("--paginate", action="store_true", help="Merge every page of a list into one JSON array.")
-    api.add_argument("-f", "--field", action="append", default=[], metavar="KEY=VALUE",
-                     help="Query parameter for GET, JSON body field otherwise; may repeat.")
+    api.add_argument(
+        "--paginate", action="store_true", help="Merge every page of a list into one JSON array."
+    )
+    api.add_argument(
+        "-f",
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Query parameter for GET, JSON body field otherwise; may repeat.",
+    )
     return parser
 
 
