@@ -109,9 +109,7 @@ def main() -> None:
             "applications, page of 100": f"{base}/apps/v3/applications/?page_size=100",
         }
         database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
-        print(
-            f"{args.apps} applications on {database}, {args.concurrency} clients, {args.seconds:.0f} s each"
-        )
+        print(f"{args.apps} applications on {database}, {args.concurrency} clients, {args.seconds:.0f} s each")
         print(f"{'scenario':45} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
         for name, url in scenarios.items():
             rate, p50, p95 = run_scenario(url, token, args.seconds, args.concurrency)

@@ -16,9 +16,7 @@ from appcontrol.core.ids import encode_id
 def pytest_sessionstart(session):
     # CI promises a PostgreSQL run: a missing server must fail the run, never fall back to SQLite.
     if os.environ.get("APPCONTROL_REQUIRE_POSTGRES") == "1" and connection.vendor != "postgresql":
-        pytest.exit(
-            "APPCONTROL_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL database", returncode=1
-        )
+        pytest.exit("APPCONTROL_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL database", returncode=1)
 
 
 def api_url(name: str, *, query: str = "", **kwargs) -> str:
@@ -49,9 +47,7 @@ class World:
     def client(self, actor: str) -> APIClient:
         return client_for(self.tokens.get(actor))
 
-    def add_actor(
-        self, name: str, organisation: Organisation | None, role: str = Role.MEMBER, **token_options
-    ):
+    def add_actor(self, name: str, organisation: Organisation | None, role: str = Role.MEMBER, **token_options):
         user = User.objects.create_user(f"{name}@example.com", password="correct horse battery")
         if organisation is not None:
             membership_set(user=user, organisation=organisation, role=role)

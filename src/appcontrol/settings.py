@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "appcontrol.core",
     "appcontrol.accounts",
     "appcontrol.applications",
+    "appcontrol.services",
+    "appcontrol.backups",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +171,23 @@ APPCONTROL_PAGE_SIZE = _env_int("APPCONTROL_PAGE_SIZE", 100)
 APPCONTROL_MAX_PAGE_SIZE = _env_int("APPCONTROL_MAX_PAGE_SIZE", 500)
 if APPCONTROL_PAGE_SIZE > APPCONTROL_MAX_PAGE_SIZE:
     raise ImproperlyConfigured("APPCONTROL_PAGE_SIZE must not exceed APPCONTROL_MAX_PAGE_SIZE")
+# Where service instances live on this host, and the PostgreSQL cluster that hosts database
+# instances (a DSN allowed to create databases and roles; unset: no PostgreSQL service).
+APPCONTROL_SERVICES_DIR = DATA_DIR / "services"
+APPCONTROL_POSTGRES_URL = os.environ.get("APPCONTROL_POSTGRES_URL", "")
+APPCONTROL_POSTGRES_PUBLIC_HOST = os.environ.get("APPCONTROL_POSTGRES_PUBLIC_HOST", "")
+APPCONTROL_PG_BIN_DIR = os.environ.get("APPCONTROL_PG_BIN_DIR", "")
+# pg_dump's gzip level: the default (6) makes compression the bottleneck; 1 is several times faster.
+APPCONTROL_PG_DUMP_COMPRESSION = _env_int("APPCONTROL_PG_DUMP_COMPRESSION", 1, minimum=0)
+
+APPCONTROL_BACKUP_DIR = DATA_DIR / "backups"
+# How long a signed download or upload link works.
+APPCONTROL_LINK_MAX_AGE_SECONDS = _env_int("APPCONTROL_LINK_MAX_AGE_SECONDS", 3600)
+APPCONTROL_UPLOAD_MAX_BYTES = _env_int("APPCONTROL_UPLOAD_MAX_BYTES", 50 * 1024**3)
+
+APPCONTROL_JOB_HEARTBEAT_SECONDS = _env_int("APPCONTROL_JOB_HEARTBEAT_SECONDS", 5)
+# A running job whose heartbeat is older than this is failed by the reaper.
+APPCONTROL_JOB_STALE_SECONDS = _env_int("APPCONTROL_JOB_STALE_SECONDS", 60)
 # Writing last_used_at on every request would turn each read into a write.
 APPCONTROL_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 
@@ -206,7 +225,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "appcontrol.accounts.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "appcontrol.accounts.models.Role",
+        "ServiceTypeEnum": "appcontrol.services.models.ServiceType",
+        "OutcomeEnum": "appcontrol.backups.models.Outcome",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "appcontrol.core.schema.document_ids_and_errors",

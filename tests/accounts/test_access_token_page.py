@@ -26,9 +26,7 @@ def test_page_needs_a_login(db):
 
 def test_login_with_email_and_password(world):
     client = Client()
-    response = client.post(
-        "/account/login/", {"username": "member@example.com", "password": "correct horse battery"}
-    )
+    response = client.post("/account/login/", {"username": "member@example.com", "password": "correct horse battery"})
     assert response.status_code == 302 and response["Location"] == PAGE
     wrong = Client().post("/account/login/", {"username": "member@example.com", "password": "wrong"})
     assert wrong.status_code == 200 and b"Please enter a correct" in wrong.content

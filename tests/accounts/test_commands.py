@@ -65,9 +65,7 @@ def test_tokens_create_prints_only_the_token_and_it_works():
     token = output.strip()
     assert output == token + "\n" and token.startswith("apc_")
     stored = AccessToken.objects.get()
-    assert (
-        stored.read_only and stored.organisation.slug == "acme" and stored.expires_at and stored.name == "ci"
-    )
+    assert stored.read_only and stored.organisation.slug == "acme" and stored.expires_at and stored.name == "ci"
     assert client_for(token).get(api_url("iam:me")).json()["email"] == "bot@example.com"
 
 
@@ -110,9 +108,7 @@ def test_demo_is_idempotent_and_prints_a_working_curl_line():
     body = client_for(tokens[1]).get(api_url("api:application-list", query="slug=example-application")).json()
     assert body["count"] == 1
     assert (
-        client_for(tokens[1])
-        .delete(api_url("api:application-detail", uuid=Application.objects.get().pk))
-        .status_code
+        client_for(tokens[1]).delete(api_url("api:application-detail", uuid=Application.objects.get().pk)).status_code
         == 403
     )  # the demo's API-only account is a plain member
 

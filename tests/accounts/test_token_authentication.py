@@ -77,9 +77,7 @@ def test_revoked_token_stops_working_at_once(world):
 
 def test_expired_token_is_401(world):
     client = world.client("member")
-    AccessToken.objects.filter(user=world.users["member"]).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
+    AccessToken.objects.filter(user=world.users["member"]).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert_401(client.get(api_url(APPS)), "Token has expired.")
 
 

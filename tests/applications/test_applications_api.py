@@ -67,9 +67,7 @@ def test_detail_by_dashed_id(world):
 
 
 def test_member_creates_application_with_test_and_live(world):
-    response = world.client("member").post(
-        api_url(LIST), new_app_body(world, branch="develop"), format="json"
-    )
+    response = world.client("member").post(api_url(LIST), new_app_body(world, branch="develop"), format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["slug"] == "new-app" and body["organisation"] == encode_id(world.acme.pk)
@@ -120,9 +118,7 @@ def test_bad_slugs_are_400_with_a_message(world, slug, message):
 
 
 def test_taken_slug_of_another_organisation_is_also_taken(world):
-    response = world.client("member").post(
-        api_url(LIST), new_app_body(world, slug="other-application"), format="json"
-    )
+    response = world.client("member").post(api_url(LIST), new_app_body(world, slug="other-application"), format="json")
     assert response.json() == {"slug": ["This slug is already taken."]}
 
 
@@ -135,9 +131,7 @@ def test_cannot_create_in_an_organisation_you_are_not_in(world):
 
 @pytest.mark.parametrize("bad", [123, None, ["x"], "nope"])
 def test_bad_organisation_values_are_400(world, bad):
-    response = world.client("member").post(
-        api_url(LIST), new_app_body(world, organisation=bad), format="json"
-    )
+    response = world.client("member").post(api_url(LIST), new_app_body(world, organisation=bad), format="json")
     assert response.status_code == 400
     assert "organisation" in response.json()
 
@@ -150,9 +144,7 @@ def test_bad_branch_is_400(world):
 
 def test_update_name_and_slug(world):
     app = world.apps["acme"]
-    response = world.client("member").patch(
-        detail(app), {"name": "Renamed", "slug": "renamed"}, format="json"
-    )
+    response = world.client("member").patch(detail(app), {"name": "Renamed", "slug": "renamed"}, format="json")
     assert response.status_code == 200
     app.refresh_from_db()
     assert (app.name, app.slug) == ("Renamed", "renamed")
@@ -170,9 +162,7 @@ def test_outsider_cannot_update(world):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize(
-    "actor, status", [("outsider", 404), ("member", 403), ("admin", 204), ("owner", 204)]
-)
+@pytest.mark.parametrize("actor, status", [("outsider", 404), ("member", 403), ("admin", 204), ("owner", 204)])
 def test_delete_needs_admin_or_owner(world, actor, status):
     app = world.apps["acme"]
     response = world.client(actor).delete(detail(app))

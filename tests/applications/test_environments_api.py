@@ -47,9 +47,7 @@ def test_create_environment(world):
     response = world.client("member").post(api_url(LIST), body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["slug"] == "staging"
-    assert Environment.objects.filter(
-        application=world.apps["acme"], slug="staging", branch="release"
-    ).exists()
+    assert Environment.objects.filter(application=world.apps["acme"], slug="staging", branch="release").exists()
 
 
 def test_duplicate_environment_slug_is_400(world):

@@ -41,9 +41,7 @@ def test_domains_create_list_filter_delete(world):
     second = client.post(api_url("api:domain-list"), {**body, "domain": "example.com"}, format="json")
     assert second.status_code == 201, second.json()
     assert Domain.objects.get(domain="www.example.com").is_primary is False  # the new primary replaced it
-    listed = client.get(
-        api_url("api:domain-list", query=f"application={encode_id(world.apps['acme'].pk)}")
-    ).json()
+    listed = client.get(api_url("api:domain-list", query=f"application={encode_id(world.apps['acme'].pk)}")).json()
     assert listed["count"] == 2
     assert world.client("outsider").get(api_url("api:domain-list")).json()["count"] == 0
     duplicate = client.post(api_url("api:domain-list"), {**body, "domain": "EXAMPLE.com"}, format="json")

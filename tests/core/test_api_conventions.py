@@ -43,9 +43,7 @@ def test_divio_cli_path_for_service_instances_and_the_legacy_key_both_answer(wor
         assert response.json()["results"] == []
 
 
-@pytest.mark.parametrize(
-    "path", ["/apps/v3/no-such-thing/", "/apps/v3/applications/x/y/z/", "/iam/v3/nope", "/apps"]
-)
+@pytest.mark.parametrize("path", ["/apps/v3/no-such-thing/", "/apps/v3/applications/x/y/z/", "/iam/v3/nope", "/apps"])
 def test_unknown_api_paths_are_json_404(world, path):
     for client in (world.client("member"), client_for(None)):
         response = client.get(path)

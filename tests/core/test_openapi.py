@@ -49,10 +49,7 @@ def test_schema_generation_has_no_warnings():
 def test_schema_documents_errors_and_filters():
     document = client_for(None).get("/apps/v3/schema/?format=json").json()
     operations = {
-        op["operationId"]: op
-        for path in document["paths"].values()
-        for op in path.values()
-        if "operationId" in op
+        op["operationId"]: op for path in document["paths"].values() for op in path.values() if "operationId" in op
     }
     for name in [
         "ListApplications",

@@ -37,9 +37,7 @@ def server(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     appcontrol = [sys.executable, "-m", "appcontrol"]
     subprocess.run([*appcontrol, "migrate", "--no-input", "-v0"], env=env, check=True)
-    demo = subprocess.run(
-        [*appcontrol, "demo", "--url", url], env=env, check=True, capture_output=True, text=True
-    )
+    demo = subprocess.run([*appcontrol, "demo", "--url", url], env=env, check=True, capture_output=True, text=True)
     token = next(line.split("TOKEN=")[1] for line in demo.stdout.splitlines() if "export TOKEN=" in line)
     process = subprocess.Popen(
         [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],

@@ -22,9 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="Call any endpoint and print its JSON (token from APPCTL_TOKEN).")
     api.add_argument("method", type=str.upper, choices=["GET", "POST", "PUT", "PATCH", "DELETE"])
     api.add_argument("path", help="e.g. /apps/v3/applications/")
-    api.add_argument(
-        "--paginate", action="store_true", help="Merge every page of a list into one JSON array."
-    )
+    api.add_argument("--paginate", action="store_true", help="Merge every page of a list into one JSON array.")
     api.add_argument(
         "-f",
         "--field",

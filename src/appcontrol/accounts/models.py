@@ -80,9 +80,7 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["organisation__name", "user__email"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_user_and_org")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_user_and_org")]
 
     def __str__(self):
         return f"{self.user} in {self.organisation} ({self.role})"

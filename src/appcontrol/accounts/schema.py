@@ -10,7 +10,5 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": (
-                "`Token <token>`: create one on the access-token page or with `appcontrol tokens create`."
-            ),
+            "description": ("`Token <token>`: create one on the access-token page or with `appcontrol tokens create`."),
         }

@@ -42,9 +42,7 @@ def account_create(
 def membership_set(*, user: User, organisation: Organisation, role: str) -> Membership:
     if role not in Role.values:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
-    membership, _ = Membership.objects.update_or_create(
-        user=user, organisation=organisation, defaults={"role": role}
-    )
+    membership, _ = Membership.objects.update_or_create(user=user, organisation=organisation, defaults={"role": role})
     return membership
 
 

@@ -33,9 +33,7 @@ def access_tokens(request):
         else:
             form = TokenCreateForm(user=request.user)
     tokens = request.user.access_tokens.filter(revoked_at__isnull=True).select_related("organisation")
-    response = render(
-        request, "accounts/access_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token}
-    )
+    response = render(request, "accounts/access_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})
     response["Cache-Control"] = "no-store"  # the clear token must not linger in any cache
     return response
 

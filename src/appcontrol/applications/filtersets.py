@@ -2,7 +2,7 @@ from django_filters import rest_framework as filters
 
 from appcontrol.core.fields import IdFilter, IdListFilter
 
-from .models import Application, Domain, Environment, Region
+from .models import Application, Domain, Environment, EnvironmentVariable, Region
 
 
 class RegionFilterSet(filters.FilterSet):
@@ -37,3 +37,12 @@ class DomainFilterSet(filters.FilterSet):
     class Meta:
         model = Domain
         fields = ["environment", "application", "domain", "is_primary"]
+
+
+class EnvironmentVariableFilterSet(filters.FilterSet):
+    environment = IdListFilter(field_name="environment_id", help_text="May repeat.")
+    application = IdFilter(field_name="environment__application_id")
+
+    class Meta:
+        model = EnvironmentVariable
+        fields = ["environment", "application", "name", "is_sensitive"]

@@ -54,9 +54,7 @@ class Environment(models.Model):
 
     class Meta:
         ordering = ["application_id", "created_at", "uuid"]
-        constraints = [
-            models.UniqueConstraint(fields=["application", "slug"], name="environment_slug_unique_per_app")
-        ]
+        constraints = [models.UniqueConstraint(fields=["application", "slug"], name="environment_slug_unique_per_app")]
 
     def __str__(self):
         return f"{self.application.slug}/{self.slug}"
@@ -81,3 +79,29 @@ class Domain(models.Model):
 
     def __str__(self):
         return self.domain
+
+
+class EnvironmentVariable(models.Model):
+    """A variable an environment's application receives; service instances add their credentials here."""
+
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="variables")
+    name = models.CharField(
+        max_length=255,
+        validators=[RegexValidator(r"^[A-Za-z_][A-Za-z0-9_]*$", "Use letters, digits and underscores.")],
+    )
+    value = models.TextField(blank=True)
+    is_sensitive = models.BooleanField(default=False)
+    service_instance = models.ForeignKey(
+        "services.ServiceInstance", null=True, blank=True, on_delete=models.CASCADE, related_name="variables"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["environment_id", "name", "uuid"]
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "name"], name="variable_name_unique_per_environment")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -16,10 +16,7 @@ _VERBS = {
 
 def operation_ids(noun: str, plural: str, actions) -> dict:
     """`extend_schema_view(**operation_ids("Region", "Regions", ["list"]))` names ListRegions."""
-    return {
-        action: extend_schema(operation_id=_VERBS[action].format(noun=noun, plural=plural))
-        for action in actions
-    }
+    return {action: extend_schema(operation_id=_VERBS[action].format(noun=noun, plural=plural)) for action in actions}
 
 
 _ERROR = {
@@ -29,9 +26,7 @@ _ERROR = {
 }
 _VALIDATION_ERROR = {
     "type": "object",
-    "description": (
-        "Field name (or `non_field_errors`) to a list of messages; malformed requests carry `detail`."
-    ),
+    "description": ("Field name (or `non_field_errors`) to a list of messages; malformed requests carry `detail`."),
     "additionalProperties": {},
 }
 _ERROR_RESPONSES = {

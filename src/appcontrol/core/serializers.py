@@ -14,6 +14,13 @@ class ApiRootSerializer(serializers.Serializer):
         "deployments": "api:deployment-list",
         "builds": "api:build-list",
         "regions": "api:region-list",
+        "services": "api:service-list",
+        "environment-variables": "api:environment-variable-list",
+        "backups": "api:backup-list",
+        "service-instance-backups": "api:service-instance-backup-list",
+        "backup-downloads": "api:backup-download-list",
+        "backup-download-service-instances": "api:backup-download-service-instance-list",
+        "backup-restores": "api:backup-restore-list",
     }
 
     def get_fields(self):

@@ -38,7 +38,7 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     filterset_class = OrganisationFilterSet
 
     def get_queryset(self):
-        caller_role = Membership.objects.filter(
-            organisation=OuterRef("pk"), user_id=self.request.user.pk
-        ).values("role")[:1]
+        caller_role = Membership.objects.filter(organisation=OuterRef("pk"), user_id=self.request.user.pk).values(
+            "role"
+        )[:1]
         return visible_organisations(self.request).annotate(caller_role=Subquery(caller_role))

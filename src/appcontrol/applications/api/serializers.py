@@ -3,11 +3,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from appcontrol.accounts.models import MANAGING_ROLES
 from appcontrol.accounts.selectors import visible_organisations
 from appcontrol.core.fields import ID_SCHEMA, IdField, RelatedIdField
 
 from .. import services
-from ..models import Application, Domain, Environment, Region, branch_validator
+from ..models import Application, Domain, Environment, EnvironmentVariable, Region, branch_validator
 from ..selectors import applications_visible, environments_visible, regions_visible
 
 
@@ -105,9 +106,7 @@ class EnvironmentCreateSerializer(EnvironmentSerializer):
 
     def validate(self, attrs):
         if Environment.objects.filter(application=attrs["application"], slug=attrs["slug"]).exists():
-            raise serializers.ValidationError(
-                {"slug": ["This application already has an environment with this slug."]}
-            )
+            raise serializers.ValidationError({"slug": ["This application already has an environment with this slug."]})
         return attrs
 
     def create(self, validated_data):
@@ -119,9 +118,7 @@ class DomainSerializer(serializers.ModelSerializer):
     environment = RelatedIdField(scope=environments_visible)
     domain = serializers.CharField(
         max_length=253,
-        validators=[
-            UniqueValidator(Domain.objects.all(), message="This domain is already in use.", lookup="iexact")
-        ],
+        validators=[UniqueValidator(Domain.objects.all(), message="This domain is already in use.", lookup="iexact")],
     )
 
     class Meta:
@@ -137,3 +134,22 @@ class DomainSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         return services.domain_create(**validated_data)
+
+
+class EnvironmentVariableSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+    environment = RelatedIdField(read_only=True)
+    service_instance = RelatedIdField(read_only=True, allow_null=True)
+    value = serializers.SerializerMethodField(
+        help_text="The value; null for a sensitive variable unless you are an owner or admin."
+    )
+
+    class Meta:
+        model = EnvironmentVariable
+        fields = ["uuid", "environment", "name", "value", "is_sensitive", "service_instance", "created_at"]
+        read_only_fields = fields
+
+    def get_value(self, variable) -> str | None:
+        if variable.is_sensitive and variable.caller_role not in MANAGING_ROLES:
+            return None
+        return variable.value

@@ -1,4 +1,10 @@
-from .views import ApplicationViewSet, DomainViewSet, EnvironmentViewSet, RegionViewSet
+from .views import (
+    ApplicationViewSet,
+    DomainViewSet,
+    EnvironmentVariableViewSet,
+    EnvironmentViewSet,
+    RegionViewSet,
+)
 
 
 def register(router) -> None:
@@ -6,3 +12,4 @@ def register(router) -> None:
     router.register("applications", ApplicationViewSet, basename="application")
     router.register("environments", EnvironmentViewSet, basename="environment")
     router.register("domains", DomainViewSet, basename="domain")
+    router.register("environment-variables", EnvironmentVariableViewSet, basename="environment-variable")

@@ -6,14 +6,27 @@ from appcontrol.core.schema import operation_ids
 from appcontrol.core.viewsets import ApiModelViewSet, ApiViewSet
 
 from .. import services
-from ..filtersets import ApplicationFilterSet, DomainFilterSet, EnvironmentFilterSet, RegionFilterSet
-from ..selectors import applications_visible, domains_visible, environments_visible, regions_visible
+from ..filtersets import (
+    ApplicationFilterSet,
+    DomainFilterSet,
+    EnvironmentFilterSet,
+    EnvironmentVariableFilterSet,
+    RegionFilterSet,
+)
+from ..selectors import (
+    applications_visible,
+    domains_visible,
+    environment_variables_visible,
+    environments_visible,
+    regions_visible,
+)
 from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
     DomainSerializer,
     EnvironmentCreateSerializer,
     EnvironmentSerializer,
+    EnvironmentVariableSerializer,
     RegionSerializer,
 )
 
@@ -99,3 +112,15 @@ class DomainViewSet(
 
     def perform_destroy(self, instance):
         services.domain_delete(domain=instance)
+
+
+@extend_schema_view(**operation_ids("EnvironmentVariable", "EnvironmentVariables", ["list", "retrieve"]))
+class EnvironmentVariableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Variables your environments' applications receive, including service credentials. Sensitive values
+    are shown to owners and admins only; filter by `environment` or `application`."""
+
+    serializer_class = EnvironmentVariableSerializer
+    filterset_class = EnvironmentVariableFilterSet
+
+    def get_queryset(self):
+        return environment_variables_visible(self.request)

@@ -28,9 +28,7 @@ class Command(BaseCommand):
             help="An account for scripts: it cannot log in with a password and only holds tokens.",
         )
         create.add_argument("--org", metavar="SLUG", help="Make the account a member of this organisation.")
-        create.add_argument(
-            "--role", choices=Role.values, default=Role.MEMBER, help="Role in --org (default member)."
-        )
+        create.add_argument("--role", choices=Role.values, default=Role.MEMBER, help="Role in --org (default member).")
         create.add_argument(
             "--password", action="store_true", help="Prompt for a password (for the control-panel login)."
         )

@@ -22,9 +22,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--url", default="http://127.0.0.1:8000", help="Server URL for the printed examples."
-        )
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Server URL for the printed examples.")
 
     def handle(self, *args, url, **options):
         url = url.rstrip("/")
@@ -34,32 +32,21 @@ class Command(BaseCommand):
             owner_password = None
             if not User.objects.filter(email=OWNER_EMAIL).exists():
                 owner_password = secrets.token_urlsafe(12)
-                account_create(
-                    email=OWNER_EMAIL, password=owner_password, organisation=organisation, role=Role.OWNER
-                )
-            api_user = User.objects.filter(email=API_EMAIL).first() or account_create(
-                email=API_EMAIL, api_only=True
-            )
+                account_create(email=OWNER_EMAIL, password=owner_password, organisation=organisation, role=Role.OWNER)
+            api_user = User.objects.filter(email=API_EMAIL).first() or account_create(email=API_EMAIL, api_only=True)
             membership_set(user=api_user, organisation=organisation, role=Role.MEMBER)
             if not Application.objects.filter(slug=DEMO_APP).exists():
-                application_create(
-                    organisation=organisation, slug=DEMO_APP, name="Example application", region=region
-                )
+                application_create(organisation=organisation, slug=DEMO_APP, name="Example application", region=region)
             _, token = token_create(user=api_user, name="demo", organisation=organisation)
 
-        self.stdout.write(
-            f"Demo data ready: organisation '{DEMO_ORG}', application '{DEMO_APP}' (test, live)."
-        )
+        self.stdout.write(f"Demo data ready: organisation '{DEMO_ORG}', application '{DEMO_APP}' (test, live).")
         if owner_password:
             self.stdout.write(
-                f"Control panel: {url}/account/login/  email {OWNER_EMAIL}  password {owner_password}"
-                " (shown once)"
+                f"Control panel: {url}/account/login/  email {OWNER_EMAIL}  password {owner_password} (shown once)"
             )
         self.stdout.write(f"API docs: {url}/apps/v3/docs/")
         self.stdout.write(f"A new token for the API-only account {API_EMAIL} (member of '{DEMO_ORG}'):")
         self.stdout.write(f"  export TOKEN={token}")
         self.stdout.write("Try:")
         self.stdout.write(f'  curl {url}/apps/v3/applications/ -H "authorization: Token $TOKEN"')
-        self.stdout.write(
-            f"  curl '{url}/apps/v3/applications/?slug={DEMO_APP}' -H \"authorization: Token $TOKEN\""
-        )
+        self.stdout.write(f"  curl '{url}/apps/v3/applications/?slug={DEMO_APP}' -H \"authorization: Token $TOKEN\"")

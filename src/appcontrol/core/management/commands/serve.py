@@ -17,15 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on (default %(default)s)."
-        )
-        parser.add_argument(
-            "--workers", type=int, default=2, help="Web server processes (default %(default)s)."
-        )
-        parser.add_argument(
-            "--threads", type=int, default=4, help="Threads per process (default %(default)s)."
-        )
+        parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on (default %(default)s).")
+        parser.add_argument("--workers", type=int, default=2, help="Web server processes (default %(default)s).")
+        parser.add_argument("--threads", type=int, default=4, help="Threads per process (default %(default)s).")
         parser.add_argument("--no-worker", action="store_true", help="Do not start the background worker.")
         parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
 
@@ -78,6 +72,4 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 process.kill()
         if exited is not None:
-            raise CommandError(
-                f"The {exited} stopped unexpectedly (exit code {processes[exited].returncode})."
-            )
+            raise CommandError(f"The {exited} stopped unexpectedly (exit code {processes[exited].returncode}).")

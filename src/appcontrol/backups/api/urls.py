@@ -1,0 +1,19 @@
+from .views import (
+    BackupDownloadServiceInstanceViewSet,
+    BackupDownloadViewSet,
+    BackupRestoreViewSet,
+    BackupViewSet,
+    ServiceInstanceBackupViewSet,
+)
+
+
+def register(router) -> None:
+    router.register("backups", BackupViewSet, basename="backup")
+    router.register("service-instance-backups", ServiceInstanceBackupViewSet, basename="service-instance-backup")
+    router.register("backup-downloads", BackupDownloadViewSet, basename="backup-download")
+    router.register(
+        "backup-download-service-instances",
+        BackupDownloadServiceInstanceViewSet,
+        basename="backup-download-service-instance",
+    )
+    router.register("backup-restores", BackupRestoreViewSet, basename="backup-restore")

@@ -1,0 +1,219 @@
+from django.db.models import Q
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from appcontrol.accounts.models import MANAGING_ROLES
+from appcontrol.accounts.permissions import CanManageOrganisationObject
+from appcontrol.core.ids import encode_id
+from appcontrol.core.links import link_token
+from appcontrol.core.schema import operation_ids
+from appcontrol.core.viewsets import ApiViewSet
+
+from .. import services
+from ..filtersets import (
+    BackupDownloadServiceInstanceFilterSet,
+    BackupFilterSet,
+    BackupRestoreFilterSet,
+    ServiceInstanceBackupFilterSet,
+)
+from ..selectors import (
+    backup_download_items_visible,
+    backup_downloads_visible,
+    backup_restores_visible,
+    backups_visible,
+    service_instance_backups_visible,
+)
+from .serializers import (
+    BackupCreateSerializer,
+    BackupDownloadSerializer,
+    BackupDownloadServiceInstanceSerializer,
+    BackupRestoreSerializer,
+    BackupSerializer,
+    BackupUploadResponseSerializer,
+    BackupUploadSerializer,
+    ServiceInstanceBackupSerializer,
+)
+
+
+def _invalid(error: services.BackupError) -> ValidationError:
+    return ValidationError({error.field: [str(error)]})
+
+
+@extend_schema_view(**operation_ids("Backup", "Backups", ["list", "retrieve", "create", "destroy"]))
+class BackupViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Backups of environments, newest first. Creating one answers at once with `state: WORKING`; it ends
+    `COMPLETED` with `success` SUCCESS, PARTIAL or FAILURE. Filter by environment or application instead of
+    scanning pages. Deleting one (and its artifacts) needs the owner or admin role."""
+
+    serializer_class = BackupSerializer
+    filterset_class = BackupFilterSet
+    permission_classes = [*ApiViewSet.permission_classes, CanManageOrganisationObject]
+    managing_actions = {"destroy"}
+
+    def get_serializer_class(self):
+        return BackupCreateSerializer if self.action == "create" else BackupSerializer
+
+    def get_queryset(self):
+        return backups_visible(self.request).select_related("environment__application")
+
+    def get_organisation_id(self, backup):
+        return backup.environment.application.organisation_id
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.backup_create(
+                environment=data["environment"],
+                service_instances=data.get("services"),
+                notes=data.get("notes", ""),
+                scheduled_for_deletion_at=data.get("scheduled_for_deletion_at"),
+                trigger=data["trigger"],
+                user=self.request.user,
+            )
+        except services.BackupError as error:
+            raise _invalid(error) from None
+
+    def perform_destroy(self, backup):
+        services.backup_delete(backup=backup)
+
+    @extend_schema(
+        operation_id="CreateBackupUpload",
+        request=BackupUploadSerializer,
+        responses={201: BackupUploadResponseSerializer},
+        description=(
+            "Start a backup from files you upload: PUT each file to its `upload_parameters.url`, then POST the "
+            "`finish_url`. The backup completes once the files are checked."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="upload")
+    def upload(self, request):
+        serializer = BackupUploadSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            backup = services.backup_upload_create(
+                environment=data["environment"],
+                service_instances=data["services"],
+                notes=data["notes"],
+                scheduled_for_deletion_at=data.get("scheduled_for_deletion_at"),
+                user=request.user,
+            )
+        except services.BackupError as error:
+            raise _invalid(error) from None
+        finish = link_token("upload-finish", {"backup": encode_id(backup.pk)})
+        finish_url = request.build_absolute_uri(reverse("artifact-upload-finish", kwargs={"token": finish}))
+        results = {}
+        for sib in backup.service_instance_backups.all():
+            token = link_token("upload", {"sib": encode_id(sib.pk)})
+            results[encode_id(sib.service_instance_id)] = {
+                "handler": "exo-presigned-v1",
+                "upload_parameters": {
+                    "url": request.build_absolute_uri(reverse("artifact-upload", kwargs={"token": token})),
+                    "http_method": "PUT",
+                    "max_file_size": services.upload_limit(),
+                },
+                "finish_url": finish_url,
+            }
+        body = BackupUploadResponseSerializer({"uuid": backup.pk, "results": results}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(**operation_ids("ServiceInstanceBackup", "ServiceInstanceBackups", ["list", "retrieve"]))
+class ServiceInstanceBackupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """The parts of backups, one per service instance, with `taken_at`, `size`, `sha256` and `errors`.
+    Filter by `backup`, `service_instance`, `environment` or `service_type`."""
+
+    serializer_class = ServiceInstanceBackupSerializer
+    filterset_class = ServiceInstanceBackupFilterSet
+
+    def get_queryset(self):
+        return service_instance_backups_visible(self.request)
+
+
+@extend_schema_view(**operation_ids("BackupDownload", "BackupDownloads", ["list", "retrieve", "create"]))
+class BackupDownloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+    """Requests to download backup artifacts; each part gets a signed, expiring `download_url`."""
+
+    serializer_class = BackupDownloadSerializer
+
+    def get_queryset(self):
+        return backup_downloads_visible(self.request)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            serializer.instance = services.backup_download_create(
+                backup=data["backup"],
+                service_instance_backups=data.get("service_instance_backups"),
+                user=self.request.user,
+            )
+        except services.BackupError as error:
+            raise _invalid(error) from None
+
+
+@extend_schema_view(
+    **operation_ids("BackupDownloadServiceInstance", "BackupDownloadServiceInstances", ["list", "retrieve"])
+)
+class BackupDownloadServiceInstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """One downloadable artifact of a backup download; `download_url` needs no token (ignore it for logs)."""
+
+    serializer_class = BackupDownloadServiceInstanceSerializer
+    filterset_class = BackupDownloadServiceInstanceFilterSet
+
+    def get_queryset(self):
+        return backup_download_items_visible(self.request)
+
+
+@extend_schema_view(**operation_ids("BackupRestore", "BackupRestores", ["list", "retrieve", "create"]))
+class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+    """Restores of backup parts into their own service instance or into a compatible one of another
+    environment of the same organisation (e.g. live into test). Restoring into `live` needs the owner or admin
+    role. A failed restore leaves the target as it was and says why in `errors`."""
+
+    serializer_class = BackupRestoreSerializer
+    filterset_class = BackupRestoreFilterSet
+
+    def get_queryset(self):
+        return backup_restores_visible(self.request)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        backup = data["backup"]
+        items = [
+            (item["service_instance_backup"], item.get("service_instance"))
+            for item in data["service_instance_restores"]
+        ]
+        organisation_id = backup.environment.application.organisation_id
+        for sib, target in items:
+            target = target or sib.service_instance
+            if target is None:
+                continue
+            if target.environment.application.organisation_id != organisation_id:
+                raise ValidationError(
+                    {"service_instance_restores": ["The target must be in the backup's organisation."]}
+                )
+            if target.environment.slug == "live" and not self._may_manage(
+                target.environment.application.organisation_id
+            ):
+                raise PermissionDenied("Only an owner or admin of the organisation may restore into live.")
+        try:
+            serializer.instance = services.backup_restore_create(
+                backup=backup, items=items, notes=data["notes"], user=self.request.user
+            )
+        except services.BackupError as error:
+            raise _invalid(error) from None
+
+    def _may_manage(self, organisation_id) -> bool:
+        return self.request.user.memberships.filter(
+            Q(organisation_id=organisation_id) & Q(role__in=MANAGING_ROLES)
+        ).exists()

@@ -1,0 +1,386 @@
+"""Backup actions: take, upload, download, restore, expire. Views, tasks and commands call these."""
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from appcontrol.applications.models import Environment
+from appcontrol.core.ids import encode_id
+from appcontrol.services.engines import EngineError, engine_for
+from appcontrol.services.models import ServiceInstance, ServiceStatus
+
+from .artifacts import ArtifactError, artifact_store
+from .models import (
+    Backup,
+    BackupDownload,
+    BackupDownloadServiceInstance,
+    BackupRestore,
+    BackupState,
+    Outcome,
+    ServiceInstanceBackup,
+    ServiceInstanceRestore,
+    Trigger,
+    outcome_of,
+)
+
+logger = logging.getLogger(__name__)
+
+HEAD_BYTES = 4096
+
+
+class BackupError(Exception):
+    """Input that cannot be acted on; `field` names the request field at fault, if any."""
+
+    def __init__(self, message: str, field: str = "non_field_errors"):
+        super().__init__(message)
+        self.field = field
+
+
+def _instances_for(environment: Environment, instances: list[ServiceInstance] | None) -> list[ServiceInstance]:
+    if not instances:
+        instances = list(environment.service_instances.select_related("service"))
+        if not instances:
+            raise BackupError("The environment has no service instances to back up.", "services")
+    for instance in instances:
+        if instance.environment_id != environment.pk:
+            raise BackupError(f"Service instance {encode_id(instance.pk)} is not in this environment.", "services")
+        if instance.service_status != ServiceStatus.ATTACHED:
+            raise BackupError(
+                f"Service instance {encode_id(instance.pk)} is {instance.service_status}, not ATTACHED.",
+                "services",
+            )
+    return instances
+
+
+def _artifact_name(sib: ServiceInstanceBackup) -> str:
+    extension = engine_for(sib.engine).artifact_extension
+    return f"{encode_id(sib.backup.environment_id)}/{encode_id(sib.pk)}.{extension}"
+
+
+@transaction.atomic
+def backup_create(
+    *,
+    environment: Environment,
+    service_instances: list[ServiceInstance] | None = None,
+    notes: str = "",
+    scheduled_for_deletion_at: datetime | None = None,
+    trigger: str = Trigger.MANUAL,
+    user=None,
+) -> Backup:
+    """Record a backup of the given instances (default: all of the environment's) and queue it."""
+    from .tasks import BackupRunner
+
+    instances = _instances_for(environment, service_instances)
+    backup = Backup.objects.create(
+        environment=environment,
+        notes=notes,
+        trigger=trigger,
+        scheduled_for_deletion_at=scheduled_for_deletion_at,
+        created_by=user,
+    )
+    for instance in instances:
+        ServiceInstanceBackup.objects.create(
+            backup=backup,
+            service_instance=instance,
+            service_type=instance.type,
+            engine=instance.service.engine,
+        )
+    BackupRunner().enqueue(backup.pk)
+    return backup
+
+
+def backup_take(*, backup: Backup) -> None:
+    """Dump every service instance of the backup into artifact storage, then record the outcome."""
+    for sib in backup.service_instance_backups.select_related("service_instance__service", "backup"):
+        service_instance_backup_take(sib=sib)
+    backup_complete(backup=backup)
+
+
+def service_instance_backup_take(*, sib: ServiceInstanceBackup) -> None:
+    sib.started_at = timezone.now()
+    sib.save(update_fields=["started_at"])
+    if sib.service_instance is None:
+        _record_sib_errors(sib, ["The service instance was deleted before the backup started."])
+        return
+    store = artifact_store()
+    name = _artifact_name(sib)
+    writer = store.writer(name)
+    try:
+        taken_at = engine_for(sib.engine).dump(sib.service_instance, writer)
+        writer.commit()
+    except (EngineError, ArtifactError, OSError) as error:
+        writer.abort()
+        _record_sib_errors(sib, [str(error)])
+        return
+    except BaseException:
+        writer.abort()
+        raise
+    sib.taken_at = taken_at
+    sib.size = writer.size
+    sib.sha256 = writer.sha256.hexdigest()
+    sib.artifact = name
+    sib.ended_at = timezone.now()
+    sib.save(update_fields=["taken_at", "size", "sha256", "artifact", "ended_at"])
+
+
+def _record_sib_errors(sib: ServiceInstanceBackup, errors: list[str]) -> None:
+    sib.errors = errors
+    sib.ended_at = timezone.now()
+    sib.save(update_fields=["errors", "ended_at"])
+
+
+def backup_complete(*, backup: Backup) -> Backup:
+    errors = [sib.errors for sib in backup.service_instance_backups.all()]
+    backup.state = BackupState.COMPLETED
+    backup.success = outcome_of(errors)
+    backup.ended_at = timezone.now()
+    backup.save(update_fields=["state", "success", "ended_at"])
+    return backup
+
+
+def backup_fail(*, backup: Backup, message: str) -> None:
+    """Give every unfinished part the error, remove their partial artifacts, and complete the backup."""
+    store = artifact_store()
+    for sib in backup.service_instance_backups.select_related("backup").filter(ended_at__isnull=True):
+        store.delete(sib.artifact or _artifact_name(sib))
+        sib.artifact = ""
+        sib.size = None
+        sib.sha256 = ""
+        sib.save(update_fields=["artifact", "size", "sha256"])
+        _record_sib_errors(sib, [message])
+    backup_complete(backup=backup)
+
+
+def backup_delete(*, backup: Backup) -> None:
+    """Delete the artifacts first: a row without a file is harmless, a file without a row is a leak."""
+    store = artifact_store()
+    for sib in backup.service_instance_backups.all():
+        if sib.artifact:
+            store.delete(sib.artifact)
+    backup.delete()
+
+
+def backups_expire(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    expired = Backup.objects.filter(scheduled_for_deletion_at__lte=now).exclude(state=BackupState.WORKING)
+    count = 0
+    for backup in expired:
+        backup_delete(backup=backup)
+        count += 1
+    return count
+
+
+# Downloads ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def backup_download_create(
+    *, backup: Backup, service_instance_backups: list[ServiceInstanceBackup] | None = None, user=None
+) -> BackupDownload:
+    sibs = service_instance_backups or list(backup.service_instance_backups.all())
+    for sib in sibs:
+        if sib.backup_id != backup.pk:
+            raise BackupError(
+                f"Service-instance backup {encode_id(sib.pk)} is not part of this backup.",
+                "service_instance_backups",
+            )
+    download = BackupDownload.objects.create(backup=backup, created_by=user)
+    store = artifact_store()
+    now = timezone.now()
+    for sib in sibs:
+        errors = []
+        if not sib.succeeded:
+            errors = ["This service-instance backup did not succeed; it has nothing to download."]
+        elif not store.exists(sib.artifact):
+            errors = ["The artifact of this service-instance backup is missing from storage."]
+        BackupDownloadServiceInstance.objects.create(
+            backup_download=download, service_instance_backup=sib, errors=errors, ended_at=now
+        )
+    return download
+
+
+# Uploads --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def backup_upload_create(
+    *,
+    environment: Environment,
+    service_instances: list[ServiceInstance],
+    notes: str = "",
+    scheduled_for_deletion_at: datetime | None = None,
+    user=None,
+) -> Backup:
+    """A backup whose artifacts the client uploads; it completes after `backup_upload_finish`."""
+    instances = _instances_for(environment, service_instances)
+    backup = Backup.objects.create(
+        environment=environment,
+        notes=notes,
+        trigger=Trigger.UPLOAD,
+        scheduled_for_deletion_at=scheduled_for_deletion_at,
+        created_by=user,
+    )
+    for instance in instances:
+        ServiceInstanceBackup.objects.create(
+            backup=backup,
+            service_instance=instance,
+            service_type=instance.type,
+            engine=instance.service.engine,
+        )
+    return backup
+
+
+def upload_limit() -> int:
+    return settings.APPCONTROL_UPLOAD_MAX_BYTES
+
+
+def service_instance_backup_receive(*, sib: ServiceInstanceBackup, stream, max_bytes: int) -> None:
+    """Store an uploaded artifact; refuse it early when its first bytes show the wrong format."""
+    if sib.backup.state != BackupState.WORKING or sib.backup.started_at is not None:
+        raise BackupError("This upload is already finished.")
+    engine = engine_for(sib.engine)
+    name = _artifact_name(sib)
+    writer = artifact_store().writer(name)
+    try:
+        head = stream.read(HEAD_BYTES)
+        if not head:
+            raise BackupError("The upload is empty.")
+        engine.check_artifact(head)
+        writer.write(head)
+        while chunk := stream.read(1024 * 1024):
+            writer.write(chunk)
+            if writer.size > max_bytes:
+                raise BackupError(f"The upload is larger than the limit of {max_bytes} bytes.")
+        writer.commit()
+    except EngineError as error:
+        writer.abort()
+        raise BackupError(str(error)) from None
+    except BaseException:
+        writer.abort()
+        raise
+    sib.artifact = name
+    sib.size = writer.size
+    sib.sha256 = writer.sha256.hexdigest()
+    sib.taken_at = timezone.now()
+    sib.save(update_fields=["artifact", "size", "sha256", "taken_at"])
+
+
+def backup_upload_finish(*, backup: Backup) -> None:
+    from .tasks import UploadCheckRunner
+
+    if backup.trigger != Trigger.UPLOAD:
+        raise BackupError("This backup was not an upload.")
+    UploadCheckRunner().enqueue(backup.pk)
+
+
+def backup_upload_check(*, backup: Backup) -> None:
+    """Verify each uploaded artifact with its engine before the backup may be restored."""
+    store = artifact_store()
+    for sib in backup.service_instance_backups.select_related("backup"):
+        sib.started_at = timezone.now()
+        if not sib.artifact:
+            _record_sib_errors(sib, ["Nothing was uploaded for this service instance."])
+            continue
+        try:
+            with store.open(sib.artifact) as artifact:
+                engine_for(sib.engine).check_artifact(artifact.read(HEAD_BYTES))
+        except (EngineError, ArtifactError) as error:
+            store.delete(sib.artifact)
+            sib.artifact = ""
+            sib.save(update_fields=["artifact", "started_at"])
+            _record_sib_errors(sib, [str(error)])
+            continue
+        sib.ended_at = timezone.now()
+        sib.save(update_fields=["started_at", "ended_at"])
+    backup_complete(backup=backup)
+
+
+# Restores -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def backup_restore_create(
+    *,
+    backup: Backup,
+    items: list[tuple[ServiceInstanceBackup, ServiceInstance | None]],
+    notes: str = "",
+    user=None,
+) -> BackupRestore:
+    """Queue restores of the backup's artifacts into their own instances or compatible ones elsewhere."""
+    from .tasks import RestoreRunner
+
+    if not items:
+        raise BackupError("Name at least one service-instance backup to restore.", "service_instance_restores")
+    plan = []
+    for sib, target in items:
+        if sib.backup_id != backup.pk:
+            raise BackupError(
+                f"Service-instance backup {encode_id(sib.pk)} is not part of this backup.",
+                "service_instance_restores",
+            )
+        if not sib.succeeded:
+            raise BackupError(
+                f"Service-instance backup {encode_id(sib.pk)} did not succeed and cannot be restored.",
+                "service_instance_restores",
+            )
+        target = target or sib.service_instance
+        if target is None:
+            raise BackupError(
+                "The backed-up service instance no longer exists; name a target service_instance.",
+                "service_instance_restores",
+            )
+        if target.service.engine != sib.engine:
+            raise BackupError(
+                f"A {sib.engine} backup cannot be restored into a {target.service.engine} service instance.",
+                "service_instance_restores",
+            )
+        if target.service_status != ServiceStatus.ATTACHED:
+            raise BackupError(
+                f"Service instance {encode_id(target.pk)} is {target.service_status}, not ATTACHED.",
+                "service_instance_restores",
+            )
+        plan.append((sib, target))
+    restore = BackupRestore.objects.create(backup=backup, notes=notes, created_by=user)
+    for sib, target in plan:
+        ServiceInstanceRestore.objects.create(
+            backup_restore=restore, service_instance_backup=sib, service_instance=target
+        )
+    RestoreRunner().enqueue(restore.pk)
+    return restore
+
+
+def backup_restore_run(*, restore: BackupRestore) -> None:
+    store = artifact_store()
+    items = restore.service_instance_restores.select_related("service_instance_backup", "service_instance__service")
+    for item in items:
+        item.started_at = timezone.now()
+        item.save(update_fields=["started_at"])
+        sib = item.service_instance_backup
+        try:
+            with store.open(sib.artifact) as artifact:
+                engine_for(sib.engine).restore(item.service_instance, artifact)
+        except (EngineError, ArtifactError) as error:
+            item.errors = [str(error)]
+        item.ended_at = timezone.now()
+        item.save(update_fields=["errors", "ended_at"])
+    backup_restore_complete(restore=restore)
+
+
+def backup_restore_complete(*, restore: BackupRestore) -> None:
+    restore.success = outcome_of([item.errors for item in restore.service_instance_restores.all()])
+    restore.ended_at = timezone.now()
+    restore.save(update_fields=["success", "ended_at"])
+
+
+def backup_restore_fail(*, restore: BackupRestore, message: str) -> None:
+    for item in restore.service_instance_restores.filter(ended_at__isnull=True):
+        item.errors = [message]
+        item.ended_at = timezone.now()
+        item.save(update_fields=["errors", "ended_at"])
+    backup_restore_complete(restore=restore)
+
+
+__all__ = ["BackupError", "Outcome"]

@@ -1,0 +1,42 @@
+from datetime import datetime
+from typing import BinaryIO
+
+
+class EngineError(Exception):
+    """A failure with a message fit for a service instance's or a backup's `errors`."""
+
+
+class Engine:
+    name: str
+    # What a dump of this engine looks like on disk, for downloads and uploads.
+    artifact_extension: str
+
+    def is_configured(self) -> bool:
+        return True
+
+    def provision(self, instance) -> dict[str, str]:
+        """Create the resource; record its location in `instance.resource`; return its variables."""
+        raise NotImplementedError
+
+    def deprovision(self, instance) -> None:
+        raise NotImplementedError
+
+    def dump(self, instance, out: BinaryIO) -> datetime:
+        """Write a consistent snapshot to `out`; return the moment the snapshot reflects."""
+        raise NotImplementedError
+
+    def restore(self, instance, source: BinaryIO) -> None:
+        """Replace the resource's data with the artifact read from `source`, or leave it as it was."""
+        raise NotImplementedError
+
+    def check_artifact(self, head: bytes) -> None:
+        """Reject an uploaded artifact whose first bytes cannot be of this engine's format."""
+        raise NotImplementedError
+
+
+def variable_name(prefix: str, kind: str) -> str:
+    """`DATABASE_URL` for the default database, `<PREFIX>_DATABASE_URL` otherwise; storage always
+    carries its prefix (`DEFAULT_STORAGE_DSN`), as hosted platforms name them."""
+    if kind == "DATABASE":
+        return "DATABASE_URL" if prefix == "DEFAULT" else f"{prefix}_DATABASE_URL"
+    return f"{prefix}_STORAGE_DSN"

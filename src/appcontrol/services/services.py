@@ -1,0 +1,63 @@
+"""Service-instance actions: create (provisioned in the background) and delete."""
+
+from django.db import transaction
+
+from appcontrol.applications.models import Environment, EnvironmentVariable
+
+from .engines import EngineError, engine_for
+from .models import Service, ServiceInstance, ServiceStatus
+
+
+class ServiceError(Exception):
+    pass
+
+
+@transaction.atomic
+def service_instance_create(*, environment: Environment, service: Service, prefix: str = "DEFAULT") -> ServiceInstance:
+    from .tasks import ProvisionRunner
+
+    instance = ServiceInstance.objects.create(
+        environment=environment,
+        service=service,
+        prefix=prefix.upper(),
+        type=service.type,
+        region=environment.application.region,
+    )
+    ProvisionRunner().enqueue(instance.pk)
+    return instance
+
+
+def service_instance_provision(*, instance: ServiceInstance) -> None:
+    """Create the real resource and publish its credentials as environment variables."""
+    ServiceInstance.objects.filter(pk=instance.pk).update(service_status=ServiceStatus.PROVISIONING)
+    engine = engine_for(instance.service.engine)
+    try:
+        variables = engine.provision(instance)
+    except Exception:
+        # Whatever part of the resource exists must not outlive the failed attempt.
+        try:
+            engine.deprovision(instance)
+        finally:
+            instance.save(update_fields=["resource"])
+        raise
+    with transaction.atomic():
+        for name, value in variables.items():
+            EnvironmentVariable.objects.update_or_create(
+                environment_id=instance.environment_id,
+                name=name,
+                defaults={"value": value, "is_sensitive": True, "service_instance": instance},
+            )
+        instance.service_status = ServiceStatus.ATTACHED
+        instance.errors = []
+        instance.save(update_fields=["resource", "service_status", "errors"])
+
+
+def service_instance_delete(*, instance: ServiceInstance) -> None:
+    """Remove the resource (its data is gone for good) and the instance; its backups stay."""
+    if instance.started_at is not None and instance.ended_at is None:
+        raise ServiceError("The service instance is still being provisioned; try again when it is done.")
+    try:
+        engine_for(instance.service.engine).deprovision(instance)
+    except EngineError as error:
+        raise ServiceError(str(error)) from None
+    instance.delete()

@@ -1,0 +1,27 @@
+from django.utils import timezone
+
+from appcontrol.core.jobs import JobRunner
+
+from .engines import EngineError
+from .models import ServiceInstance, ServiceStatus
+
+
+class ProvisionRunner(JobRunner):
+    name = "service-instance-provision"
+    model = ServiceInstance
+
+    def run(self, instance):
+        from .services import service_instance_provision
+
+        try:
+            service_instance_provision(instance=instance)
+        except EngineError as error:
+            self.record_failure(instance, str(error))
+            return
+        ServiceInstance.objects.filter(pk=instance.pk).update(ended_at=timezone.now())
+
+    def record_failure(self, instance, message):
+        instance.service_status = ServiceStatus.ERROR
+        instance.errors = [message]
+        instance.ended_at = timezone.now()
+        instance.save(update_fields=["service_status", "errors", "ended_at"])
