@@ -19,6 +19,13 @@ def pytest_sessionstart(session):
         pytest.exit("APPCONTROL_REQUIRE_POSTGRES=1 but DATABASE_URL is not a PostgreSQL database", returncode=1)
 
 
+@pytest.fixture(autouse=True)
+def isolated_data(settings, tmp_path):
+    """Each test gets its own artifact and service directories."""
+    settings.APPCONTROL_BACKUP_DIR = tmp_path / "backups"
+    settings.APPCONTROL_SERVICES_DIR = tmp_path / "services"
+
+
 def api_url(name: str, *, query: str = "", **kwargs) -> str:
     """The canonical URL (with its trailing slash) of a named API route."""
     path = reverse(name, kwargs={k: encode_id(v) if hasattr(v, "hex") else v for k, v in kwargs.items()})
@@ -70,3 +77,44 @@ def world(db) -> World:
     world.apps["acme"] = application_create(organisation=acme, slug="example-application", name="Example")
     world.apps["other"] = application_create(organisation=other, slug="other-application", name="Other")
     return world
+
+
+@pytest.fixture
+def postgres_url(settings):
+    """The PostgreSQL cluster for database service instances; CI must have one, elsewhere it may be absent."""
+    if not settings.APPCONTROL_POSTGRES_URL:
+        if os.environ.get("APPCONTROL_REQUIRE_POSTGRES") == "1":
+            pytest.fail("APPCONTROL_POSTGRES_URL is not set, but this run requires PostgreSQL")
+        pytest.skip("APPCONTROL_POSTGRES_URL is not set")
+    return settings.APPCONTROL_POSTGRES_URL
+
+
+@pytest.fixture
+def run_jobs(django_capture_on_commit_callbacks):
+    """`with run_jobs(): ...` runs the jobs queued inside the block when it ends, as a worker would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def provision(world, run_jobs):
+    """Provision service instances for real, and remove their resources after the test."""
+    from appcontrol.services.engines import engine_for
+    from appcontrol.services.models import Service, ServiceInstance
+    from appcontrol.services.services import service_instance_create
+
+    created = []
+
+    def make(environment, engine: str, prefix: str = "DEFAULT"):
+        with run_jobs():
+            instance = service_instance_create(
+                environment=environment, service=Service.objects.get(engine=engine), prefix=prefix
+            )
+        instance.refresh_from_db()
+        created.append(instance)
+        assert instance.service_status == "ATTACHED", instance.errors
+        return instance
+
+    yield make
+    for instance in created:  # deleted instances were deprovisioned already; their rows are gone
+        if ServiceInstance.objects.filter(pk=instance.pk).exists():
+            engine_for(instance.service.engine).deprovision(instance)

@@ -9,3 +9,7 @@ from appcontrol.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING["root"]["level"] = "ERROR"  # noqa: F405 - 404s and 401s are expected in tests
+
+# Jobs run inline when their transaction commits (tests wrap calls in django_capture_on_commit_callbacks);
+# the end-to-end tests run the real database-backed worker.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -142,7 +142,7 @@ class BackupDownloadServiceInstanceSerializer(serializers.ModelSerializer):
         if item.errors or item.ended_at is None:
             return None
         token = link_token("download", {"item": encode_id(item.pk)})
-        return _absolute(self.context["request"], "artifact-download", token)
+        return _absolute(self.context["request"], "api:artifact-download", token)
 
 
 class ServiceInstanceRestoreSerializer(serializers.ModelSerializer):

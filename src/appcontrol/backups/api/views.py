@@ -111,14 +111,14 @@ class BackupViewSet(
         except services.BackupError as error:
             raise _invalid(error) from None
         finish = link_token("upload-finish", {"backup": encode_id(backup.pk)})
-        finish_url = request.build_absolute_uri(reverse("artifact-upload-finish", kwargs={"token": finish}))
+        finish_url = request.build_absolute_uri(reverse("api:artifact-upload-finish", kwargs={"token": finish}))
         results = {}
         for sib in backup.service_instance_backups.all():
             token = link_token("upload", {"sib": encode_id(sib.pk)})
             results[encode_id(sib.service_instance_id)] = {
                 "handler": "exo-presigned-v1",
                 "upload_parameters": {
-                    "url": request.build_absolute_uri(reverse("artifact-upload", kwargs={"token": token})),
+                    "url": request.build_absolute_uri(reverse("api:artifact-upload", kwargs={"token": token})),
                     "http_method": "PUT",
                     "max_file_size": services.upload_limit(),
                 },

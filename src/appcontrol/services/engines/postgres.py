@@ -49,7 +49,10 @@ def _tool(name: str) -> str:
 
 def _tool_major_version(tool: str) -> int:
     output = subprocess.run([_tool(tool), "--version"], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"(\d+)(?:\.\d+)?", output.split(")")[-1]).group(1))
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", output) or re.search(r"(\d+)", output)
+    if match is None:
+        raise EngineError(f"Cannot tell the version of {tool} from {output.strip()!r}.")
+    return int(match.group(1))
 
 
 @contextlib.contextmanager
