@@ -7,6 +7,7 @@ from .models import (
     Backup,
     BackupDownloadServiceInstance,
     BackupRestore,
+    BackupSchedule,
     BackupState,
     Outcome,
     ServiceInstanceBackup,
@@ -64,3 +65,12 @@ class BackupRestoreFilterSet(filters.FilterSet):
     class Meta:
         model = BackupRestore
         fields = ["backup", "environment"]
+
+
+class BackupScheduleFilterSet(filters.FilterSet):
+    environment = IdFilter(field_name="environment_id")
+    application = IdFilter(field_name="environment__application_id")
+
+    class Meta:
+        model = BackupSchedule
+        fields = ["environment", "application", "enabled"]

@@ -152,3 +152,23 @@ class ServiceInstanceRestore(models.Model):
 
     def __str__(self):
         return f"restore of {self.service_instance_backup_id} into {self.service_instance_id}"
+
+
+class BackupSchedule(models.Model):
+    """Daily backups of an environment at `hour` (UTC), thinned out by a grandfather-father-son retention."""
+
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    environment = models.OneToOneField(Environment, on_delete=models.CASCADE, related_name="backup_schedule")
+    enabled = models.BooleanField(default=True)
+    hour = models.PositiveSmallIntegerField(default=2, help_text="Hour of the day (UTC) the backup starts.")
+    keep_daily = models.PositiveSmallIntegerField(default=7)
+    keep_weekly = models.PositiveSmallIntegerField(default=4)
+    keep_monthly = models.PositiveSmallIntegerField(default=12)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["environment_id"]
+
+    def __str__(self):
+        return f"daily at {self.hour:02d}:00 UTC for {self.environment_id}"

@@ -7,6 +7,7 @@ from .models import (
     BackupDownload,
     BackupDownloadServiceInstance,
     BackupRestore,
+    BackupSchedule,
     ServiceInstanceBackup,
     ServiceInstanceRestore,
 )
@@ -44,3 +45,7 @@ def backup_restores_visible(request):
     return BackupRestore.objects.filter(
         backup__environment__application__organisation__in=visible_organisation_ids(request)
     ).prefetch_related(Prefetch("service_instance_restores", queryset=ServiceInstanceRestore.objects.all()))
+
+
+def backup_schedules_visible(request):
+    return BackupSchedule.objects.filter(environment__application__organisation__in=visible_organisation_ids(request))

@@ -105,18 +105,22 @@ def service_instance_backup_take(*, sib: ServiceInstanceBackup) -> None:
     if sib.service_instance is None:
         _record_sib_errors(sib, ["The service instance was deleted before the backup started."])
         return
-    store = artifact_store()
     name = _artifact_name(sib)
-    writer = store.writer(name)
+    writer = None
     try:
+        writer = artifact_store().writer(name)
         taken_at = engine_for(sib.engine).dump(sib.service_instance, writer)
         writer.commit()
     except (EngineError, ArtifactError, OSError) as error:
-        writer.abort()
-        _record_sib_errors(sib, [str(error)])
+        if writer is not None:
+            writer.abort()
+        _record_sib_errors(
+            sib, [f"Could not write the artifact: {error}" if isinstance(error, OSError) else str(error)]
+        )
         return
     except BaseException:
-        writer.abort()
+        if writer is not None:
+            writer.abort()
         raise
     sib.taken_at = taken_at
     sib.size = writer.size
@@ -145,7 +149,10 @@ def backup_fail(*, backup: Backup, message: str) -> None:
     """Give every unfinished part the error, remove their partial artifacts, and complete the backup."""
     store = artifact_store()
     for sib in backup.service_instance_backups.select_related("backup").filter(ended_at__isnull=True):
-        store.delete(sib.artifact or _artifact_name(sib))
+        try:
+            store.delete(sib.artifact or _artifact_name(sib))
+        except OSError:
+            logger.exception("Could not remove the partial artifact of %s", sib.pk)
         sib.artifact = ""
         sib.size = None
         sib.sha256 = ""

@@ -21,6 +21,7 @@ class ApiRootSerializer(serializers.Serializer):
         "backup-downloads": "api:backup-download-list",
         "backup-download-service-instances": "api:backup-download-service-instance-list",
         "backup-restores": "api:backup-restore-list",
+        "backup-schedules": "api:backup-schedule-list",
     }
 
     def get_fields(self):

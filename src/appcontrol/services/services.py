@@ -14,6 +14,8 @@ class ServiceError(Exception):
 
 @transaction.atomic
 def service_instance_create(*, environment: Environment, service: Service, prefix: str = "DEFAULT") -> ServiceInstance:
+    from appcontrol.backups.schedules import schedule_ensure
+
     from .tasks import ProvisionRunner
 
     instance = ServiceInstance.objects.create(
@@ -24,6 +26,7 @@ def service_instance_create(*, environment: Environment, service: Service, prefi
         region=environment.application.region,
     )
     ProvisionRunner().enqueue(instance.pk)
+    schedule_ensure(environment=environment)
     return instance
 
 

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from appcontrol.applications.selectors import environments_visible
 from appcontrol.core.fields import IdField, RelatedIdField
@@ -13,6 +14,7 @@ from ..models import (
     BackupDownload,
     BackupDownloadServiceInstance,
     BackupRestore,
+    BackupSchedule,
     ServiceInstanceBackup,
     ServiceInstanceRestore,
     Trigger,
@@ -175,3 +177,27 @@ class BackupRestoreSerializer(serializers.ModelSerializer):
             "started_at", "ended_at",
         ]  # fmt: skip
         read_only_fields = ["success", "created_at", "started_at", "ended_at"]
+
+
+class BackupScheduleSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+    environment = RelatedIdField(read_only=True)
+    hour = serializers.IntegerField(min_value=0, max_value=23, required=False)
+    keep_daily = serializers.IntegerField(min_value=0, max_value=366, required=False)
+    keep_weekly = serializers.IntegerField(min_value=0, max_value=520, required=False)
+    keep_monthly = serializers.IntegerField(min_value=0, max_value=1200, required=False)
+
+    class Meta:
+        model = BackupSchedule
+        fields = [
+            "uuid", "environment", "enabled", "hour", "keep_daily", "keep_weekly", "keep_monthly", "last_run_at",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["last_run_at", "created_at"]
+
+
+class BackupScheduleCreateSerializer(BackupScheduleSerializer):
+    environment = RelatedIdField(
+        scope=environments_visible,
+        validators=[UniqueValidator(BackupSchedule.objects.all(), message="This environment already has a schedule.")],
+    )

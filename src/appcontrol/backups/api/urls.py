@@ -2,6 +2,7 @@ from .views import (
     BackupDownloadServiceInstanceViewSet,
     BackupDownloadViewSet,
     BackupRestoreViewSet,
+    BackupScheduleViewSet,
     BackupViewSet,
     ServiceInstanceBackupViewSet,
 )
@@ -17,3 +18,4 @@ def register(router) -> None:
         basename="backup-download-service-instance",
     )
     router.register("backup-restores", BackupRestoreViewSet, basename="backup-restore")
+    router.register("backup-schedules", BackupScheduleViewSet, basename="backup-schedule")

@@ -11,19 +11,21 @@ from appcontrol.accounts.permissions import CanManageOrganisationObject
 from appcontrol.core.ids import encode_id
 from appcontrol.core.links import link_token
 from appcontrol.core.schema import operation_ids
-from appcontrol.core.viewsets import ApiViewSet
+from appcontrol.core.viewsets import ApiModelViewSet, ApiViewSet
 
 from .. import services
 from ..filtersets import (
     BackupDownloadServiceInstanceFilterSet,
     BackupFilterSet,
     BackupRestoreFilterSet,
+    BackupScheduleFilterSet,
     ServiceInstanceBackupFilterSet,
 )
 from ..selectors import (
     backup_download_items_visible,
     backup_downloads_visible,
     backup_restores_visible,
+    backup_schedules_visible,
     backups_visible,
     service_instance_backups_visible,
 )
@@ -32,6 +34,8 @@ from .serializers import (
     BackupDownloadSerializer,
     BackupDownloadServiceInstanceSerializer,
     BackupRestoreSerializer,
+    BackupScheduleCreateSerializer,
+    BackupScheduleSerializer,
     BackupSerializer,
     BackupUploadResponseSerializer,
     BackupUploadSerializer,
@@ -217,3 +221,27 @@ class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         return self.request.user.memberships.filter(
             Q(organisation_id=organisation_id) & Q(role__in=MANAGING_ROLES)
         ).exists()
+
+
+@extend_schema_view(
+    **operation_ids(
+        "BackupSchedule", "BackupSchedules", ["list", "retrieve", "create", "update", "partial_update", "destroy"]
+    )
+)
+class BackupScheduleViewSet(ApiModelViewSet):
+    """Daily backups per environment (created with an environment's first service instance) and their
+    retention: the newest successful scheduled backup of each of the last `keep_daily` days, `keep_weekly`
+    weeks and `keep_monthly` months is kept; older scheduled backups are deleted. Disable with
+    `enabled: false`; deleting a schedule needs the owner or admin role."""
+
+    serializer_class = BackupScheduleSerializer
+    create_serializer_class = BackupScheduleCreateSerializer
+    filterset_class = BackupScheduleFilterSet
+    permission_classes = [*ApiViewSet.permission_classes, CanManageOrganisationObject]
+    managing_actions = {"destroy"}
+
+    def get_queryset(self):
+        return backup_schedules_visible(self.request).select_related("environment__application")
+
+    def get_organisation_id(self, schedule):
+        return schedule.environment.application.organisation_id

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on (default %(default)s).")
         parser.add_argument("--workers", type=int, default=2, help="Web server processes (default %(default)s).")
         parser.add_argument("--threads", type=int, default=4, help="Threads per process (default %(default)s).")
-        parser.add_argument("--no-worker", action="store_true", help="Do not start the background worker.")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Do not start the background worker and scheduler."
+        )
         parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
 
     def handle(self, *args, bind, workers, threads, no_worker, no_migrate, **options):
@@ -48,6 +50,7 @@ class Command(BaseCommand):
         }
         if not no_worker:
             commands["worker"] = [sys.executable, "-m", "appcontrol", "db_worker", "--no-startup-delay"]
+            commands["scheduler"] = [sys.executable, "-m", "appcontrol", "scheduler"]
         processes = {name: subprocess.Popen(argv) for name, argv in commands.items()}
         self.stdout.write(f"appcontrol is listening on http://{bind}/ (Ctrl-C stops it)")
 

@@ -1,0 +1,91 @@
+"""Scheduled backups and their retention: keep the newest successful backup of each of the last
+`keep_daily` days, `keep_weekly` ISO weeks and `keep_monthly` months; mark the rest for deletion."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from appcontrol.services.models import ServiceStatus
+
+from . import services
+from .models import Backup, BackupSchedule, BackupState, Outcome, Trigger
+
+logger = logging.getLogger(__name__)
+
+
+def schedule_due(schedule: BackupSchedule, now: datetime) -> bool:
+    slot = now.replace(hour=schedule.hour, minute=0, second=0, microsecond=0)
+    if now < slot:
+        slot -= timedelta(days=1)
+    return schedule.last_run_at is None or schedule.last_run_at < slot
+
+
+def schedules_run(*, now: datetime | None = None) -> int:
+    """Start every due scheduled backup; return how many were started."""
+    now = now or timezone.now()
+    started = 0
+    for schedule in BackupSchedule.objects.filter(enabled=True).select_related("environment"):
+        if not schedule_due(schedule, now):
+            continue
+        instances = list(
+            schedule.environment.service_instances.filter(service_status=ServiceStatus.ATTACHED).select_related(
+                "service"
+            )
+        )
+        schedule.last_run_at = now
+        schedule.save(update_fields=["last_run_at"])
+        if not instances:
+            continue
+        services.backup_create(environment=schedule.environment, service_instances=instances, trigger=Trigger.SCHEDULED)
+        started += 1
+    for schedule in BackupSchedule.objects.all():
+        retention_apply(schedule=schedule, now=now)
+    return started
+
+
+def backups_to_keep(backups: list[Backup], schedule: BackupSchedule) -> set:
+    """Ids of the backups the retention keeps; `backups` are successful ones, newest first."""
+    keep = set()
+    buckets = [
+        (schedule.keep_daily, lambda moment: moment.date()),
+        (schedule.keep_weekly, lambda moment: moment.isocalendar()[:2]),
+        (schedule.keep_monthly, lambda moment: (moment.year, moment.month)),
+    ]
+    for count, bucket_of in buckets:
+        seen = []
+        for backup in backups:
+            bucket = bucket_of(backup.created_at)
+            if bucket in seen:
+                continue
+            if len(seen) == count:
+                break
+            seen.append(bucket)
+            keep.add(backup.pk)
+    return keep
+
+
+def retention_apply(*, schedule: BackupSchedule, now: datetime) -> int:
+    """Mark scheduled backups outside the retention for deletion now; return how many."""
+    scheduled = Backup.objects.filter(
+        environment_id=schedule.environment_id,
+        trigger=Trigger.SCHEDULED,
+        state=BackupState.COMPLETED,
+        scheduled_for_deletion_at__isnull=True,
+    ).order_by("-created_at")
+    successful = [backup for backup in scheduled if backup.success == Outcome.SUCCESS]
+    keep = backups_to_keep(successful, schedule)
+    # Failed scheduled backups stay as long as a daily backup would, so a failure stays visible.
+    failed_cutoff = now - timedelta(days=schedule.keep_daily)
+    drop = [
+        backup.pk
+        for backup in scheduled
+        if backup.pk not in keep and (backup.success == Outcome.SUCCESS or backup.created_at < failed_cutoff)
+    ]
+    return Backup.objects.filter(pk__in=drop).update(scheduled_for_deletion_at=now)
+
+
+def schedule_ensure(*, environment) -> BackupSchedule:
+    """Every environment with a service instance is backed up daily unless its schedule is disabled."""
+    schedule, _ = BackupSchedule.objects.get_or_create(environment=environment)
+    return schedule
