@@ -19,8 +19,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def get(url, token=None):
-    request = urllib.request.Request(url, headers={"authorization": f"Token {token}"} if token else {})
+def get(url, token=None, method="GET", body=None):
+    headers = {"authorization": f"Token {token}"} if token else {}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["content-type"] = "application/json"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             return response.status, dict(response.headers), json.loads(response.read())
@@ -33,6 +38,12 @@ def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("appcontrol-data")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env["APPCONTROL_DATA_DIR"] = str(data_dir)
+    # Fast heartbeats and reaping, so a killed worker is noticed within seconds.
+    env.update(
+        APPCONTROL_JOB_HEARTBEAT_SECONDS="1",
+        APPCONTROL_JOB_STALE_SECONDS="4",
+        APPCONTROL_SCHEDULER_INTERVAL_SECONDS="1",
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     appcontrol = [sys.executable, "-m", "appcontrol"]
@@ -56,7 +67,24 @@ def server(tmp_path_factory):
                 process.kill()
                 pytest.fail(f"server did not start:\n{process.stdout.read()}")
             time.sleep(0.2)
-    yield {"url": url, "token": token, "process": process, "data_dir": data_dir, "demo": demo.stdout}
+    yield {"url": url, "token": token, "process": process, "data_dir": data_dir, "demo": demo.stdout, "env": env}
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+    # Databases on a shared PostgreSQL cluster outlive the data dir: remove them.
+    cleanup = (
+        "from appcontrol.services.models import ServiceInstance\n"
+        "from appcontrol.services.engines import engine_for\n"
+        "for i in ServiceInstance.objects.select_related('service'): engine_for(i.service.engine).deprovision(i)"
+    )
+    subprocess.run([*appcontrol, "shell", "-c", cleanup], env=env, check=True)
+
+
+def wait_for(predicate, timeout=60, interval=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")

@@ -7,6 +7,7 @@ from appcontrol.accounts.models import Organisation, Role, User
 from appcontrol.accounts.services import account_create, membership_set, token_create
 from appcontrol.applications.models import Application, Region
 from appcontrol.applications.services import application_create
+from appcontrol.services.demo import demo_services
 
 DEMO_ORG = "demo"
 DEMO_APP = "example-application"
@@ -38,8 +39,12 @@ class Command(BaseCommand):
             if not Application.objects.filter(slug=DEMO_APP).exists():
                 application_create(organisation=organisation, slug=DEMO_APP, name="Example application", region=region)
             _, token = token_create(user=api_user, name="demo", organisation=organisation)
+        database_engine = demo_services(Application.objects.get(slug=DEMO_APP))
 
-        self.stdout.write(f"Demo data ready: organisation '{DEMO_ORG}', application '{DEMO_APP}' (test, live).")
+        self.stdout.write(
+            f"Demo data ready: organisation '{DEMO_ORG}', application '{DEMO_APP}' (test, live), "
+            f"each with a {database_engine} database and media storage."
+        )
         if owner_password:
             self.stdout.write(
                 f"Control panel: {url}/account/login/  email {OWNER_EMAIL}  password {owner_password} (shown once)"

@@ -4,6 +4,7 @@ import logging
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
@@ -26,7 +27,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=float, default=30, help="Seconds between rounds (default 30).")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=settings.APPCONTROL_SCHEDULER_INTERVAL_SECONDS,
+            help="Seconds between rounds (default %(default)s, or APPCONTROL_SCHEDULER_INTERVAL_SECONDS).",
+        )
         parser.add_argument("--once", action="store_true", help="Run one round and exit.")
 
     def handle(self, *args, interval, once, **options):

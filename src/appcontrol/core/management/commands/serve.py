@@ -62,9 +62,19 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        exited = None
-        while not stopping and exited is None:
-            exited = next((name for name, p in processes.items() if p.poll() is not None), None)
+        failed = None
+        while not stopping and failed is None:
+            for name, process in processes.items():
+                if process.poll() is None:
+                    continue
+                if name == "web server":
+                    failed = name
+                    break
+                # A worker or scheduler that dies is restarted; jobs it was running are failed by
+                # the scheduler's reaper once their heartbeat goes stale.
+                self.stderr.write(f"The {name} stopped (exit code {process.returncode}); restarting it.")
+                time.sleep(1)
+                processes[name] = subprocess.Popen(commands[name])
             time.sleep(0.2)
         for process in processes.values():
             if process.poll() is None:
@@ -74,5 +84,5 @@ class Command(BaseCommand):
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        if exited is not None:
-            raise CommandError(f"The {exited} stopped unexpectedly (exit code {processes[exited].returncode}).")
+        if failed is not None:
+            raise CommandError(f"The {failed} stopped unexpectedly (exit code {processes[failed].returncode}).")
