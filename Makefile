@@ -21,11 +21,16 @@ run: $(VENV)/.installed
 	$(BIN)/appcontrol serve --bind $(BIND)
 
 ## test: lint, validate the OpenAPI schema and run the whole test suite
-test: $(VENV)/.installed
+test: $(VENV)/.installed .venv-divio/bin/divio
 	$(BIN)/ruff check src client tests bench
 	$(BIN)/ruff format --check --quiet src client tests bench
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .venv-divio var .pytest_cache
+
+# The official divio-cli, in its own environment: the compatibility tests run it unchanged.
+.venv-divio/bin/divio: $(BIN)/python
+	"$$(scripts/find-python)" -m venv .venv-divio
+	.venv-divio/bin/python -m pip install --quiet 'divio-cli==4.0.5'

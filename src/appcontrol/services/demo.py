@@ -25,7 +25,10 @@ def demo_services(application: Application) -> str:
         for engine in (database, Engine.FILESYSTEM):
             service = Service.objects.get(engine=engine)
             instance, created = ServiceInstance.objects.get_or_create(
-                environment=environment, type=service.type, prefix="DEFAULT", defaults={"service": service}
+                environment=environment,
+                type=service.type,
+                prefix="DEFAULT",
+                defaults={"service": service, "region": application.region},
             )
             if instance.service_status != ServiceStatus.ATTACHED:
                 service_instance_provision(instance=instance)

@@ -46,6 +46,10 @@ class Command(BaseCommand):
                 "-",
                 "--graceful-timeout",
                 "10",
+                # Clients that poll every few seconds (divio-cli: 2 s) reuse their connection; with
+                # gunicorn's 2 s default the server closes it just as the next request goes out.
+                "--keep-alive",
+                "75",
             ],
         }
         if not no_worker:
