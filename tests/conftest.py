@@ -118,3 +118,52 @@ def provision(world, run_jobs):
     for instance in created:  # deleted instances were deprovisioned already; their rows are gone
         if ServiceInstance.objects.filter(pk=instance.pk).exists():
             engine_for(instance.service.engine).deprovision(instance)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 protocol server (moto in server mode) on 127.0.0.1, for the whole test session."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    moto = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    process = subprocess.Popen(
+        [moto, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("the S3 test server (moto_server) did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3(settings, s3_server):
+    """An empty bucket on the S3 test server, configured as the operator would."""
+    import uuid
+
+    from appcontrol.core.s3 import s3_client
+
+    settings.APPCONTROL_S3_ENDPOINT_URL = s3_server
+    settings.APPCONTROL_S3_BUCKET = f"test-{uuid.uuid4().hex[:12]}"
+    settings.APPCONTROL_S3_ACCESS_KEY_ID = "testing"
+    settings.APPCONTROL_S3_SECRET_ACCESS_KEY = "testing"
+    client = s3_client()
+    client.create_bucket(Bucket=settings.APPCONTROL_S3_BUCKET)
+    return client

@@ -181,6 +181,19 @@ APPCONTROL_PG_BIN_DIR = os.environ.get("APPCONTROL_PG_BIN_DIR", "")
 APPCONTROL_PG_DUMP_COMPRESSION = _env_int("APPCONTROL_PG_DUMP_COMPRESSION", 1, minimum=0)
 
 APPCONTROL_BACKUP_DIR = DATA_DIR / "backups"
+# Where backup artifacts go: "filesystem" (APPCONTROL_BACKUP_DIR) or "s3" (the bucket below).
+APPCONTROL_BACKUP_STORAGE = os.environ.get("APPCONTROL_BACKUP_STORAGE", "filesystem")
+if APPCONTROL_BACKUP_STORAGE not in {"filesystem", "s3"}:
+    raise ImproperlyConfigured("APPCONTROL_BACKUP_STORAGE must be filesystem or s3")
+# An S3 (or S3-compatible) bucket for artifacts and for S3 media storage instances.
+APPCONTROL_S3_BUCKET = os.environ.get("APPCONTROL_S3_BUCKET", "")
+APPCONTROL_S3_ENDPOINT_URL = os.environ.get("APPCONTROL_S3_ENDPOINT_URL", "")
+APPCONTROL_S3_REGION = os.environ.get("APPCONTROL_S3_REGION", "us-east-1")
+APPCONTROL_S3_ACCESS_KEY_ID = os.environ.get("APPCONTROL_S3_ACCESS_KEY_ID", "")
+APPCONTROL_S3_SECRET_ACCESS_KEY = os.environ.get("APPCONTROL_S3_SECRET_ACCESS_KEY", "")
+APPCONTROL_S3_PREFIX = os.environ.get("APPCONTROL_S3_PREFIX", "appcontrol/")
+if APPCONTROL_BACKUP_STORAGE == "s3" and not APPCONTROL_S3_BUCKET:
+    raise ImproperlyConfigured("APPCONTROL_BACKUP_STORAGE=s3 needs APPCONTROL_S3_BUCKET")
 # How long a signed download or upload link works.
 APPCONTROL_LINK_MAX_AGE_SECONDS = _env_int("APPCONTROL_LINK_MAX_AGE_SECONDS", 3600)
 APPCONTROL_UPLOAD_MAX_BYTES = _env_int("APPCONTROL_UPLOAD_MAX_BYTES", 50 * 1024**3)

@@ -98,5 +98,87 @@ class FileArtifactStore:
         path.with_name(path.name + ".partial").unlink(missing_ok=True)
 
 
+class S3ArtifactWriter(ArtifactWriter):
+    """A multipart upload; the object appears only when the upload is completed in `commit()`."""
+
+    PART_SIZE = 16 * 1024 * 1024
+
+    def __init__(self, client, bucket: str, key: str):
+        super().__init__()
+        self.client, self.bucket, self.key = client, bucket, key
+        self.buffer = bytearray()
+        self.parts: list[dict] = []
+        self.upload_id = None
+
+    def _write(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) >= self.PART_SIZE:
+            self._send_part()
+
+    def _send_part(self) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key)["UploadId"]
+        number = len(self.parts) + 1
+        response = self.client.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=bytes(self.buffer)
+        )
+        self.parts.append({"PartNumber": number, "ETag": response["ETag"]})
+        self.buffer.clear()
+
+    def commit(self) -> None:
+        if self.upload_id is None:  # small enough for one request
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer))
+            return
+        if self.buffer:
+            self._send_part()
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+        )
+
+    def abort(self) -> None:
+        self.buffer.clear()
+        if self.upload_id is not None:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+
+
+class S3ArtifactStore:
+    def __init__(self, client, bucket: str, prefix: str):
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+
+    def _key(self, name: str) -> str:
+        if name.startswith("/") or ".." in name.split("/"):
+            raise ArtifactError(f"Invalid artifact name {name!r}.")
+        return f"{self.prefix}backups/{name}"
+
+    def writer(self, name: str) -> ArtifactWriter:
+        return S3ArtifactWriter(self.client, self.bucket, self._key(name))
+
+    def open(self, name: str, offset: int = 0) -> BinaryIO:
+        from botocore.exceptions import ClientError
+
+        extra = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(name), **extra)
+        except ClientError as error:
+            raise ArtifactError(f"The artifact cannot be read from S3: {error}") from None
+        return response["Body"]
+
+    def exists(self, name: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(name))
+        except ClientError:
+            return False
+        return True
+
+    def delete(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
+
+
 def artifact_store():
+    if settings.APPCONTROL_BACKUP_STORAGE == "s3":
+        from appcontrol.core.s3 import s3_client
+
+        return S3ArtifactStore(s3_client(), settings.APPCONTROL_S3_BUCKET, settings.APPCONTROL_S3_PREFIX)
     return FileArtifactStore(settings.APPCONTROL_BACKUP_DIR)

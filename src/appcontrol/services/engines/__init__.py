@@ -7,9 +7,12 @@ a stream of bytes, so backups, downloads and restores never care which engine th
 from .base import Engine, EngineError
 from .filesystem import FilesystemEngine
 from .postgres import PostgresEngine
+from .s3 import S3Engine
 from .sqlite import SqliteEngine
 
-ENGINES: dict[str, Engine] = {engine.name: engine for engine in (PostgresEngine(), SqliteEngine(), FilesystemEngine())}
+ENGINES: dict[str, Engine] = {
+    engine.name: engine for engine in (PostgresEngine(), SqliteEngine(), FilesystemEngine(), S3Engine())
+}
 
 
 def engine_for(name: str) -> Engine:

@@ -65,7 +65,11 @@ class FilesystemEngine(Engine):
         shutil.rmtree(retired, ignore_errors=True)
 
     def check_artifact(self, head: bytes) -> None:
-        is_gzip = head.startswith(GZIP_MAGIC)
-        is_tar = len(head) >= 262 and head[257:262] == b"ustar"
-        if not (is_gzip or is_tar):
-            raise EngineError("This is not a tar archive (plain or gzip-compressed).")
+        check_tar_head(head)
+
+
+def check_tar_head(head: bytes) -> None:
+    is_gzip = head.startswith(GZIP_MAGIC)
+    is_tar = len(head) >= 262 and head[257:262] == b"ustar"
+    if not (is_gzip or is_tar):
+        raise EngineError("This is not a tar archive (plain or gzip-compressed).")
