@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from appcontrol.backups.models import Backup
-from appcontrol.core.ids import encode_id
+from appcontrol.core.ids import decode_id, encode_id
 from tests.conftest import api_url
 
 from .helpers import env_of, restore, take_backup
@@ -244,3 +244,33 @@ def test_links_of_one_kind_do_not_open_another(world, provision):
     token = target["upload_parameters"]["url"].rstrip("/").rsplit("/", 1)[1]
     response, _ = fetch(f"/apps/v3/artifacts/{token}/")
     assert response.status_code == 403
+
+
+def test_truncated_custom_dump_fails_the_check(world, provision, run_jobs, postgres_url, tmp_path):
+    import psycopg
+
+    from .helpers import database_url
+
+    source = provision(env_of(world, "live"), "postgres")
+    target = provision(env_of(world, "test"), "postgres")
+    with psycopg.connect(database_url(source)) as conn:
+        conn.execute("create table notes as select g, md5(g::text) from generate_series(1, 20000) g")
+    dump = subprocess.run(
+        ["pg_dump", "-Fc", database_url(source)], capture_output=True, check=True
+    ).stdout  # fmt: skip
+    backup_id, upload = start_upload(world, env_of(world, "test"), target)
+    assert put(upload["upload_parameters"]["url"], dump[: len(dump) // 2]).status_code == 200
+    finish(run_jobs, upload["finish_url"])
+    backup = Backup.objects.get(pk=decode_id(backup_id))
+    assert backup.success == "FAILURE"
+    assert "pg_restore cannot read this dump" in backup.service_instance_backups.get().errors[0]
+
+
+def test_corrupt_tar_fails_the_check(world, provision, run_jobs):
+    media = provision(env_of(world, "test"), "filesystem")
+    backup_id, upload = start_upload(world, env_of(world, "test"), media)
+    assert put(upload["upload_parameters"]["url"], b"\x1f\x8b" + b"garbage" * 500).status_code == 200
+    finish(run_jobs, upload["finish_url"])
+    backup = Backup.objects.get()
+    assert backup.success == "FAILURE"
+    assert "not a readable tar archive" in backup.service_instance_backups.get().errors[0]

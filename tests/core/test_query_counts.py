@@ -9,8 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appcontrol.accounts.models import Membership, Organisation, Role
-from appcontrol.applications.models import Domain
+from appcontrol.applications.models import Domain, EnvironmentVariable
 from appcontrol.applications.services import application_create
+from appcontrol.backups.models import Backup, BackupSchedule, ServiceInstanceBackup
+from appcontrol.services.models import Service, ServiceInstance
 from tests.conftest import api_url
 
 LISTS = {
@@ -19,6 +21,12 @@ LISTS = {
     "api:region-list": 3,
     "api:domain-list": 3,
     "iam:organisation-list": 3,
+    "api:service-list": 3,
+    "api:service-instance-list": 3,
+    "api:environment-variable-list": 3,
+    "api:backup-list": 4,  # + the parts' ids, prefetched in one query
+    "api:service-instance-backup-list": 3,
+    "api:backup-schedule-list": 3,
 }
 
 
@@ -30,6 +38,16 @@ def crowded(world):
         app = application_create(organisation=world.acme, slug=f"app-{number:02d}", name=f"App {number}")
         env = app.environments.first()
         Domain.objects.create(environment=env, domain=f"app{number}.example.com")
+        instance = ServiceInstance.objects.create(
+            environment=env, service=Service.objects.get(engine="sqlite"), type="DATABASE", service_status="ATTACHED"
+        )
+        EnvironmentVariable.objects.create(environment=env, name="DATABASE_URL", value="x", service_instance=instance)
+        backup = Backup.objects.create(environment=env, state="COMPLETED", success="SUCCESS")
+        for _ in range(2):
+            ServiceInstanceBackup.objects.create(
+                backup=backup, service_instance=instance, service_type="DATABASE", engine="sqlite"
+            )
+        BackupSchedule.objects.create(environment=env)
         organisation = Organisation.objects.create(slug=f"org-{number}", name=f"Org {number}")
         Membership.objects.create(user=member, organisation=organisation, role=Role.MEMBER)
     client = world.client("member")

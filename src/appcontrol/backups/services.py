@@ -293,7 +293,7 @@ def backup_upload_check(*, backup: Backup) -> None:
             continue
         try:
             with store.open(sib.artifact) as artifact:
-                engine_for(sib.engine).check_artifact(artifact.read(HEAD_BYTES))
+                engine_for(sib.engine).verify_artifact(artifact)
         except (EngineError, ArtifactError) as error:
             store.delete(sib.artifact)
             sib.artifact = ""

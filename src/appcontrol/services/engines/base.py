@@ -33,6 +33,11 @@ class Engine:
         """Reject an uploaded artifact whose first bytes cannot be of this engine's format."""
         raise NotImplementedError
 
+    def verify_artifact(self, source: BinaryIO) -> None:
+        """Read a whole uploaded artifact and reject it unless it can be restored; by default the
+        first bytes decide."""
+        self.check_artifact(source.read(4096))
+
 
 def variable_name(prefix: str, kind: str) -> str:
     """`DATABASE_URL` for the default database, `<PREFIX>_DATABASE_URL` otherwise; storage always

@@ -67,6 +67,22 @@ class FilesystemEngine(Engine):
     def check_artifact(self, head: bytes) -> None:
         check_tar_head(head)
 
+    def verify_artifact(self, source) -> None:
+        verify_tar(source)
+
+
+def verify_tar(source) -> None:
+    """Walk the whole archive: a truncated or corrupt one fails here, not halfway through a restore."""
+    try:
+        with tarfile.open(fileobj=source, mode="r|*") as archive:
+            for member in archive:
+                if member.isfile():
+                    handle = archive.extractfile(member)
+                    while handle.read(1024 * 1024):
+                        pass
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise EngineError(f"This is not a readable tar archive: {error}") from None
+
 
 def check_tar_head(head: bytes) -> None:
     is_gzip = head.startswith(GZIP_MAGIC)

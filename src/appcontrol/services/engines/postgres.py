@@ -215,6 +215,21 @@ class PostgresEngine(Engine):
             if returncode != 0:
                 raise EngineError(f"The restore failed and was rolled back: {_stderr_text(psql_errors)}")
 
+    def verify_artifact(self, source) -> None:
+        """pg_restore must read a custom-format dump to its end (a truncated one fails here, not halfway
+        through a restore); plain SQL is checked by its start."""
+        head = source.read(4096)
+        self.check_artifact(head)
+        if not head.startswith(CUSTOM_DUMP_MAGIC):
+            return
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(
+                [_tool("pg_restore"), "--file=-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+            )
+            _feed(head, source, process.stdin)
+            if process.wait() != 0:
+                raise EngineError(f"pg_restore cannot read this dump: {_stderr_text(errors)}")
+
     def check_artifact(self, head: bytes) -> None:
         if head.startswith(CUSTOM_DUMP_MAGIC):
             return

@@ -19,7 +19,7 @@ from appcontrol.core.ids import encode_id
 from appcontrol.core.s3 import s3_client, s3_configured
 
 from .base import Engine, EngineError, variable_name
-from .filesystem import check_tar_head
+from .filesystem import check_tar_head, verify_tar
 
 
 def _safe_member_name(name: str) -> str:
@@ -122,3 +122,6 @@ class S3Engine(Engine):
 
     def check_artifact(self, head: bytes) -> None:
         check_tar_head(head)
+
+    def verify_artifact(self, source) -> None:
+        verify_tar(source)

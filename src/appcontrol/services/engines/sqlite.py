@@ -76,6 +76,20 @@ class SqliteEngine(Engine):
         finally:
             os.unlink(staged)
 
+    def verify_artifact(self, source) -> None:
+        with tempfile.NamedTemporaryFile(suffix=".sqlite3") as copy:
+            shutil.copyfileobj(source, copy, CHUNK)
+            copy.flush()
+            copy.seek(0)
+            self.check_artifact(copy.read(len(SQLITE_HEADER)))
+            try:
+                with contextlib.closing(sqlite3.connect(f"file:{copy.name}?mode=ro", uri=True)) as db:
+                    healthy = db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            except sqlite3.DatabaseError:
+                healthy = False
+            if not healthy:
+                raise EngineError("The SQLite database file is damaged (integrity check failed).")
+
     def check_artifact(self, head: bytes) -> None:
         if not head.startswith(SQLITE_HEADER):
             raise EngineError("This is not a SQLite database file.")
