@@ -88,3 +88,64 @@ def wait_for(predicate, timeout=60, interval=0.5):
             return result
         time.sleep(interval)
     raise AssertionError("timed out waiting")
+
+
+def server_shell(server, code: str) -> str:
+    """Run Python in the server's own environment (its data dir and database); return the last line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "appcontrol", "shell", "-c", code],
+        env=server["env"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+@pytest.fixture(scope="module")
+def filterless(server):
+    """A proxy in front of the server that drops every query parameter but paging, like an API
+    without filters; `next` links are rewritten to point at the proxy."""
+    import http.server
+    import threading
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    upstream = server["url"]
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def _forward(self):
+            parts = urlsplit(self.path)
+            kept = [(k, v) for k, v in parse_qsl(parts.query) if k in {"page", "page_size"}]
+            url = f"{upstream}{parts.path}" + (f"?{urlencode(kept)}" if kept else "")
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            headers = {k: v for k, v in self.headers.items() if k.lower() in {"authorization", "content-type", "range"}}
+            request = urllib.request.Request(url, data=body, headers=headers, method=self.command)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+                    status, payload, content_type = (
+                        response.status,
+                        response.read(),
+                        response.headers.get("Content-Type"),
+                    )
+            except urllib.error.HTTPError as error:
+                status, payload, content_type = error.code, error.read(), error.headers.get("Content-Type")
+            proxy_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+            payload = payload.replace(upstream.encode(), proxy_url.encode())
+            self.send_response(status)
+            self.send_header("Content-Type", content_type or "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+        def log_message(self, *args):
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{proxy.server_address[1]}"
+    proxy.shutdown()

@@ -1,11 +1,42 @@
-"""The appctl client against a real server: every page, errors as exceptions, no Django."""
+"""appctl against a real server: the seed's chain in one call, every page, the fallback for servers
+without filters, long operations, downloads, and the command line."""
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 
 import appctl
 import pytest
+
+from .conftest import server_shell
+
+MANY = 130  # more than one page of the server's default page size (100)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with appctl.Client(server["url"], token=server["token"]) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def history(server, client):
+    """A real backup of live, then many older completed ones, so lists span several pages."""
+    live = client.applications.get_by_slug("example-application").environment("live")
+    real = client.backups.create(environment=live.uuid, notes="real").wait(timeout=120)
+    assert real.success == "SUCCESS"
+    server_shell(
+        server,
+        "from datetime import timedelta\n"
+        "from appcontrol.backups.models import Backup\n"
+        "from appcontrol.core.ids import decode_id\n"
+        f"real = Backup.objects.get(pk=decode_id('{real.uuid}'))\n"
+        f"Backup.objects.bulk_create([Backup(environment=real.environment, state='COMPLETED', success='FAILURE',"
+        f" created_at=real.created_at - timedelta(hours=n + 1)) for n in range({MANY})])\n",
+    )
+    return {"live": live, "real": real}
 
 
 def test_appctl_imports_without_django():
@@ -13,56 +44,126 @@ def test_appctl_imports_without_django():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_client_reads_the_seed_chain(server):
-    with appctl.Client(server["url"], token=server["token"]) as client:
-        app = client.get("/apps/v3/applications/", slug="example-application")["results"][0]
-        envs = list(client.paginate("/apps/v3/environments/", application=app["uuid"], page_size=1))
-    assert sorted(env["slug"] for env in envs) == ["live", "test"]
+def test_relations_walk_the_seed_chain(client, history):
+    app = client.applications.get_by_slug("example-application")
+    assert sorted(env.slug for env in app.environments()) == ["live", "test"]
+    backup = next(history["live"].backups(success="SUCCESS"))
+    parts = backup.service_instance_backups()
+    assert {part.service_type for part in parts} == {"DATABASE", "STORAGE"}
+    assert all(part.service_instance().type == part.service_type for part in parts)
 
 
-def test_client_pagination_follows_next_and_honours_limit(server):
-    with appctl.Client(server["url"], token=server["token"]) as client:
-        assert len(list(client.paginate("/apps/v3/environments/", page_size=1, limit=1))) == 1
+def test_list_walks_every_page_and_limit_stops_early(client, history):
+    everything = list(client.backups.list(environment=history["live"].uuid))
+    count = client.get("/apps/v3/backups/", environment=history["live"].uuid)["count"]
+    assert count > MANY and len(everything) == count and len({b.uuid for b in everything}) == count
+    assert len(list(client.backups.list(environment=history["live"].uuid, limit=5))) == 5
 
 
-def test_client_errors_are_typed(server):
-    with (
-        appctl.Client(server["url"], token="apc_wrong-token-000000000000") as client,
-        pytest.raises(appctl.Unauthorized) as error,
-    ):
-        client.get("/apps/v3/applications/")
+def test_latest_answers_the_seed_question_in_a_few_requests(client, history):
+    before = client.transport.request_count
+    backup, parts = client.backups.latest(application="example-application", environment="live")
+    used = client.transport.request_count - before
+    assert backup.uuid == history["real"].uuid
+    assert {part.service_type for part, _ in parts} == {"DATABASE", "STORAGE"}
+    assert all(part.taken_at and part.size > 0 for part, _ in parts)
+    assert used <= 8, used
+    database_only = client.backups.latest(
+        application="example-application", environment="live", service_type="DATABASE"
+    )
+    assert [part.service_type for part, _ in database_only[1]] == ["DATABASE"]
+
+
+def test_latest_falls_back_to_scanning_on_a_server_without_filters(server, filterless, history):
+    with appctl.Client(filterless, token=server["token"]) as plain:
+        backup, parts = plain.backups.latest(application="example-application", environment="live")
+        scanned = plain.transport.request_count
+    assert backup.uuid == history["real"].uuid and len(parts) == 2
+    assert scanned > 3  # every page of backups was read
+
+
+def test_download_verifies_sha256_and_resumes(client, history, tmp_path):
+    part = next(p for p in history["real"].service_instance_backups() if p.service_type == "DATABASE")
+    target = tmp_path / "db.artifact"
+    client.backups.download(history["real"].uuid, part.uuid, target)
+    whole = target.read_bytes()
+    assert hashlib.sha256(whole).hexdigest() == part.sha256
+    partial = tmp_path / "again.artifact.part"
+    partial.write_bytes(whole[:100])  # an interrupted earlier download
+    client.backups.download(history["real"].uuid, part.uuid, tmp_path / "again.artifact")
+    assert (tmp_path / "again.artifact").read_bytes() == whole
+
+
+def test_restore_and_upload_wait_for_their_result(client, history, tmp_path):
+    part = next(p for p in history["real"].service_instance_backups() if p.service_type == "STORAGE")
+    test_env = client.applications.get_by_slug("example-application").environment("test")
+    media = next(i for i in test_env.service_instances() if i.type == "STORAGE")
+    restore = client.backups.restore(history["real"].uuid, [part.uuid], targets={part.uuid: media.uuid}).wait(60)
+    assert restore.finished and restore.success == "SUCCESS"
+    archive = tmp_path / "media.tar.gz"
+    client.backups.download(history["real"].uuid, part.uuid, archive)
+    before = archive.read_bytes()
+    uploaded = client.backups.upload(environment=test_env.uuid, service_instance=media.uuid, path=archive).wait(60)
+    assert uploaded.success == "SUCCESS" and uploaded.trigger == "UPLOAD"
+    assert archive.read_bytes() == before  # the user's file is untouched
+
+
+def test_errors_are_typed(server):
+    with appctl.Client(server["url"], token="apc_wrong-token-000000000000") as client:
+        with pytest.raises(appctl.Unauthorized) as error:
+            next(client.applications.list())
     assert error.value.status == 401 and error.value.detail == "Invalid token."
+    with appctl.Client(server["url"], token=server["token"]) as client, pytest.raises(appctl.NotFound):
+        client.applications.get_by_slug("no-such-app")
 
 
-def test_cli_api_command_merges_pages(server):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "appctl",
-            "--url",
-            server["url"],
-            "api",
-            "GET",
-            "/apps/v3/environments/",
-            "--paginate",
-            "-f",
-            "page_size=1",
-        ],
-        env={"APPCTL_TOKEN": server["token"], "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
+def run_cli(server, *args, token=None, home=None):
+    env = {"PATH": os.environ["PATH"], "HOME": str(home or "/nonexistent"), "COLUMNS": "200"}
+    if token is not False:
+        env["APPCTL_TOKEN"] = token or server["token"]
+    return subprocess.run(
+        [sys.executable, "-m", "appctl", "--url", server["url"], *args], env=env, capture_output=True, text=True
     )
+
+
+def test_cli_backups_latest(server, history):
+    result = run_cli(server, "backups", "latest", "--app", "example-application", "--env", "live")
     assert result.returncode == 0, result.stderr
-    assert sorted(env["slug"] for env in json.loads(result.stdout)) == ["live", "test"]
-
-
-def test_cli_shows_the_servers_message_not_a_traceback(server):
-    result = subprocess.run(
-        [sys.executable, "-m", "appctl", "--url", server["url"], "api", "GET", "/apps/v3/applications/"],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
+    assert "DATABASE" in result.stdout and "STORAGE" in result.stdout
+    as_json = json.loads(
+        run_cli(server, "--json", "backups", "latest", "-a", "example-application", "-e", "live").stdout
     )
-    assert result.returncode == 1
-    assert "401" in result.stderr and "Traceback" not in result.stderr
+    assert {row["type"] for row in as_json} == {"DATABASE", "STORAGE"}
+    assert all(row["backup"] == history["real"].uuid for row in as_json)
+
+
+def test_cli_json_is_one_document_across_pages_and_jsonl_one_per_line(server, history):
+    with appctl.Client(server["url"], token=server["token"]) as client:
+        count = client.get("/apps/v3/backups/", environment=history["live"].uuid)["count"]
+        everywhere = client.get("/apps/v3/backups/")["count"]
+    listed = run_cli(server, "--json", "backups", "list", "-a", "example-application", "-e", "live")
+    assert count > MANY and len(json.loads(listed.stdout)) == count
+    lines = run_cli(server, "--jsonl", "backups", "list", "-a", "example-application", "-e", "live").stdout.splitlines()
+    assert len(lines) == count and all(json.loads(line)["uuid"] for line in lines)
+    merged = run_cli(server, "api", "GET", "/apps/v3/backups/", "--paginate", "-f", "page_size=50")
+    assert len(json.loads(merged.stdout)) == everywhere
+
+
+def test_cli_exit_codes_and_messages(server, history):
+    wrong = run_cli(server, "apps", "list", token="apc_wrong-token-000000000000")
+    assert wrong.returncode == 1 and "401" in wrong.stderr and "Traceback" not in wrong.stderr
+    missing = run_cli(server, "apps", "list", token=False)
+    assert missing.returncode == 1 and "appctl login" in missing.stderr
+    usage = run_cli(server, "backups", "latest")
+    assert usage.returncode == 2
+    assert run_cli(server, "backups", "--help").returncode == 0
+
+
+def test_cli_login_stores_the_token_in_netrc_like_divio_cli(server, tmp_path):
+    login = run_cli(server, "login", "--token", server["token"], token=False, home=tmp_path)
+    assert login.returncode == 0, login.stderr
+    netrc = (tmp_path / ".netrc").read_text()
+    assert "machine 127.0.0.1" in netrc and server["token"] in netrc
+    assert oct((tmp_path / ".netrc").stat().st_mode & 0o777) == "0o600"
+    whoami = run_cli(server, "--json", "whoami", token=False, home=tmp_path)
+    assert json.loads(whoami.stdout)["email"] == "api@demo.example"

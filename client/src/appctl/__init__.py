@@ -1,12 +1,27 @@
 """appctl: a Python client for the apps/v3 API of appcontrol and compatible servers.
 
 >>> import appctl
->>> client = appctl.Client("http://127.0.0.1:8000", token="apc_…")
->>> [app["slug"] for app in client.paginate("/apps/v3/applications/")]
+>>> with appctl.Client("http://127.0.0.1:8000", token="apc_…") as client:
+...     found = client.backups.latest(application="example-application", environment="live")
 """
 
-from .client import Client
-from .errors import APIError, NotFound, Unauthorized, ValidationError
-
 __version__ = "0.1.0"
-__all__ = ["APIError", "Client", "NotFound", "Unauthorized", "ValidationError", "__version__"]
+
+from .client import Client  # noqa: E402
+from .errors import (  # noqa: E402
+    APIError,
+    AppctlError,
+    ChecksumMismatch,
+    ConfigurationError,
+    Forbidden,
+    NotFound,
+    ServerError,
+    Unauthorized,
+    ValidationError,
+    WaitTimeout,
+)
+
+__all__ = [
+    "APIError", "AppctlError", "ChecksumMismatch", "Client", "ConfigurationError", "Forbidden", "NotFound",
+    "ServerError", "Unauthorized", "ValidationError", "WaitTimeout", "__version__",
+]  # fmt: skip

@@ -1,14 +1,31 @@
-"""One exception root for every failed API call."""
+"""One exception root for everything that can go wrong talking to the API."""
 
 
-class APIError(Exception):
+class AppctlError(Exception):
+    """Root of appctl's exceptions."""
+
+
+class ConfigurationError(AppctlError):
+    """No server URL or no token could be found."""
+
+
+class WaitTimeout(AppctlError):
+    """A long operation did not finish in time."""
+
+
+class ChecksumMismatch(AppctlError):
+    """A downloaded file does not have the sha256 the server recorded."""
+
+
+class APIError(AppctlError):
     """The server answered with an error status; `detail` is its message (or its whole JSON body)."""
 
-    def __init__(self, status: int, detail, method: str, url: str):
+    def __init__(self, status: int, detail, method: str, url: str, request_id: str | None = None):
         self.status = status
         self.detail = detail
         self.method = method
         self.url = url
+        self.request_id = request_id
         super().__init__(f"{method} {url}: {status} {detail}")
 
 
@@ -28,9 +45,14 @@ class ValidationError(APIError):
     """400: the server rejected the input; `detail` maps fields to messages."""
 
 
-_BY_STATUS = {400: ValidationError, 401: Unauthorized, 403: Forbidden, 404: NotFound}
+class ServerError(APIError):
+    """5xx: the server failed."""
 
 
-def error_for(status: int, body, method: str, url: str) -> APIError:
-    detail = body.get("detail", body) if isinstance(body, dict) else body
-    return _BY_STATUS.get(status, APIError)(status, detail, method, url)
+def error_for(status: int, body, method: str, url: str, request_id: str | None = None) -> APIError:
+    detail = body.get("detail", body) if isinstance(body, dict) and set(body) == {"detail"} else body
+    if status >= 500:
+        cls = ServerError
+    else:
+        cls = {400: ValidationError, 401: Unauthorized, 403: Forbidden, 404: NotFound}.get(status, APIError)
+    return cls(status, detail, method, url, request_id)

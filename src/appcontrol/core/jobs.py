@@ -11,7 +11,7 @@ import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, models, transaction
+from django.db import connection, models, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -116,7 +116,7 @@ class Heartbeat:
 
 @task()
 def run_job(runner_name: str, pk: str) -> None:
-    close_old_connections()
+    # The worker (db_worker) refreshes stale database connections between tasks itself.
     RUNNERS[runner_name].execute(pk)
 
 

@@ -16,7 +16,6 @@ logger = logging.getLogger(__name__)
 
 
 def tick() -> dict[str, int]:
-    close_old_connections()
     return {"reaped": jobs_reap(), "expired": backups_expire(), "scheduled": schedules_run()}
 
 
@@ -49,3 +48,4 @@ class Command(BaseCommand):
                     self.stdout.write(", ".join(f"{name} {count}" for name, count in counts.items()))
             if once or stop.wait(interval):
                 return
+            close_old_connections()  # a long-running loop must not keep a dropped connection

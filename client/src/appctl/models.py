@@ -1,0 +1,154 @@
+"""Typed views of the API's objects. Unknown fields from newer servers are kept, never an error.
+
+Relations are methods (`app.environments()`), so a network call is always visible in the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+if TYPE_CHECKING:
+    from .client import Client
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    uuid: str
+    _client: Client | None = PrivateAttr(default=None)
+
+    def bind(self, client: Client):
+        self._client = client
+        return self
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError(f"This {type(self).__name__} is not bound to a client.")
+        return self._client
+
+
+class User(Model):
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+
+
+class Organisation(Model):
+    name: str
+    slug: str | None = None
+    role: str | None = None
+
+
+class Region(Model):
+    name: str
+
+
+class Service(Model):
+    name: str
+    type: str
+    identifier: str | None = None
+
+
+class Application(Model):
+    slug: str
+    name: str
+    organisation: str | None = None
+
+    def environments(self, **filters) -> Iterator[Environment]:
+        return self.client.environments.list(application=self.uuid, **filters)
+
+    def environment(self, slug: str) -> Environment:
+        return self.client.environments.get_by_slug(self.uuid, slug)
+
+
+class Environment(Model):
+    slug: str
+    application: str | None = None
+    branch: str | None = None
+
+    def backups(self, **filters) -> Iterator[Backup]:
+        return self.client.backups.list(environment=self.uuid, **filters)
+
+    def service_instances(self, **filters) -> Iterator[ServiceInstance]:
+        return self.client.service_instances.list(environment=self.uuid, **filters)
+
+
+class ServiceInstance(Model):
+    prefix: str = "DEFAULT"
+    type: str
+    service_status: str | None = None
+    environment: str | None = None
+    errors: list[str] = []
+
+
+class Backup(Model):
+    environment: str | None = None
+    state: str | None = None
+    success: str | None = None
+    trigger: str | None = None
+    notes: str | None = None
+    # The wire name is `service_instance_backups`; the method of that name fetches the objects.
+    service_instance_backup_ids: list[str] = Field(default=[], alias="service_instance_backups")
+    created_at: datetime | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.state == "COMPLETED"
+
+    def service_instance_backups(self) -> list[ServiceInstanceBackup]:
+        """The backup's parts, one request per part (works on servers without a `backup` filter)."""
+        return [self.client.service_instance_backups.get(part) for part in self.service_instance_backup_ids]
+
+    def refresh(self) -> Backup:
+        return self.client.backups.get(self.uuid)
+
+    def wait(self, timeout: float = 3600, interval: float = 2.0, on_progress=None) -> Backup:
+        """Poll until the backup is COMPLETED (whatever its outcome); raise WaitTimeout after `timeout`."""
+        from .waiting import wait_until
+
+        return wait_until(self.refresh, lambda b: b.completed, timeout, interval, on_progress)
+
+
+class ServiceInstanceBackup(Model):
+    backup: str
+    # The wire name is `service_instance`; the method of that name fetches the object.
+    service_instance_id: str | None = Field(default=None, alias="service_instance")
+    service_type: str | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    taken_at: datetime | None = None
+    size: int | None = None
+    sha256: str | None = None
+    errors: list[Any] = []
+
+    def service_instance(self) -> ServiceInstance | None:
+        return self.client.service_instances.get(self.service_instance_id) if self.service_instance_id else None
+
+
+class BackupRestore(Model):
+    backup: str
+    finished: bool = False
+    success: str | None = None
+    service_instance_restores: list[dict] = []
+
+    def refresh(self) -> BackupRestore:
+        return self.client.backup_restores.get(self.uuid)
+
+    def wait(self, timeout: float = 3600, interval: float = 2.0, on_progress=None) -> BackupRestore:
+        from .waiting import wait_until
+
+        return wait_until(self.refresh, lambda r: r.finished, timeout, interval, on_progress)
+
+
+class BackupDownloadItem(Model):
+    service_instance_backup: str | None = None
+    ended_at: datetime | None = None
+    errors: list[Any] = []
+    download_url: str | None = None
+    size: int | None = None
+    sha256: str | None = None

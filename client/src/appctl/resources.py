@@ -1,0 +1,256 @@
+"""One resource client per collection: get, list (every page, lazily), create, update, delete."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ChecksumMismatch, NotFound
+from .models import (
+    Application,
+    Backup,
+    BackupDownloadItem,
+    BackupRestore,
+    Environment,
+    Model,
+    Organisation,
+    Region,
+    Service,
+    ServiceInstance,
+    ServiceInstanceBackup,
+)
+
+if TYPE_CHECKING:
+    from .client import Client
+
+
+class Resource:
+    path: str
+    model: type[Model] = Model
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def _wrap(self, data: dict):
+        return self.model.model_validate(data).bind(self.client)
+
+    def get(self, uuid: str):
+        return self._wrap(self.client.transport.get_json(f"{self.path}{uuid}/"))
+
+    def list(self, *, limit: int | None = None, **filters) -> Iterator:
+        """Every object across all pages (or the first `limit`), filtered by the server."""
+        for item in self.client.transport.paginate(self.path, filters, limit=limit):
+            yield self._wrap(item)
+
+    def create(self, **fields):
+        return self._wrap(self.client.transport.request("POST", self.path, json=fields).json())
+
+    def update(self, uuid: str, **fields):
+        return self._wrap(self.client.transport.request("PATCH", f"{self.path}{uuid}/", json=fields).json())
+
+    def delete(self, uuid: str) -> None:
+        self.client.transport.request("DELETE", f"{self.path}{uuid}/")
+
+
+class Organisations(Resource):
+    path = "/iam/v3/organisations/"
+    model = Organisation
+
+
+class Regions(Resource):
+    path = "/apps/v3/regions/"
+    model = Region
+
+
+class Services(Resource):
+    path = "/apps/v3/services/"
+    model = Service
+
+
+class Applications(Resource):
+    path = "/apps/v3/applications/"
+    model = Application
+
+    def get_by_slug(self, slug: str) -> Application:
+        """The application with this slug; the answer is cached for the life of the client."""
+        cache = self.client._slug_cache
+        if ("application", slug) not in cache:
+            matches = [app for app in self.list(slug=slug) if app.slug == slug]  # some servers ignore ?slug=
+            if len(matches) != 1:
+                raise NotFound(404, f"No application with the slug {slug!r}.", "GET", self.path)
+            cache[("application", slug)] = matches[0]
+        return cache[("application", slug)]
+
+    def resolve(self, slug_or_uuid: str) -> Application:
+        try:
+            return self.get_by_slug(slug_or_uuid)
+        except NotFound:
+            return self.get(slug_or_uuid)
+
+
+class Environments(Resource):
+    path = "/apps/v3/environments/"
+    model = Environment
+
+    def get_by_slug(self, application: str, slug: str) -> Environment:
+        cache = self.client._slug_cache
+        key = ("environment", application, slug)
+        if key not in cache:
+            matches = [
+                env
+                for env in self.list(application=application, slug=slug)
+                if env.slug == slug and env.application in (None, application)
+            ]
+            if len(matches) != 1:
+                raise NotFound(404, f"No environment {slug!r} in application {application}.", "GET", self.path)
+            cache[key] = matches[0]
+        return cache[key]
+
+
+class ServiceInstances(Resource):
+    path = "/apps/v3/service-instances/"
+    model = ServiceInstance
+
+
+class ServiceInstanceBackups(Resource):
+    path = "/apps/v3/service-instance-backups/"
+    model = ServiceInstanceBackup
+
+
+class BackupRestores(Resource):
+    path = "/apps/v3/backup-restores/"
+    model = BackupRestore
+
+
+class Backups(Resource):
+    path = "/apps/v3/backups/"
+    model = Backup
+
+    def create(self, *, environment: str, services: list[str] | None = None, notes: str | None = None, **extra):
+        fields = {"environment": environment, "trigger": "MANUAL", **extra}
+        if services is not None:
+            fields["services"] = services
+        if notes is not None:
+            fields["notes"] = notes
+        return super().create(**fields)
+
+    def latest(
+        self, *, application: str, environment: str, service_type: str | None = None
+    ) -> tuple[Backup, list[tuple[ServiceInstanceBackup, ServiceInstance | None]]] | None:
+        """The newest successful backup of an environment (with a part of `service_type`, if given),
+        with its parts and their service instances; None when there is none.
+
+        It asks the server to filter (a few requests whatever the number of backups) and checks every
+        answer itself: on a server that ignores the filters it falls back to scanning every page.
+        """
+        app = self.client.applications.resolve(application)
+        env = self.client.environments.get_by_slug(app.uuid, environment)
+        pages = self.client.transport.paginate(self.path, {"environment": env.uuid, "success": "SUCCESS"})
+        filtered = True
+        candidates: list[Backup] = []
+        for item in pages:
+            backup = self._wrap(item)
+            if backup.environment != env.uuid or backup.success != "SUCCESS":
+                filtered = False  # the server ignored a filter: scan every page, compare dates ourselves
+                continue
+            if filtered:  # a filtering server answers newest first: the first with the right part wins
+                parts = self._parts(backup, service_type)
+                if parts is not None:
+                    return backup, parts
+            else:
+                candidates.append(backup)
+        candidates.sort(key=lambda backup: backup.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        for backup in candidates:
+            parts = self._parts(backup, service_type)
+            if parts is not None:
+                return backup, parts
+        return None
+
+    def _parts(self, backup: Backup, service_type: str | None):
+        parts = backup.service_instance_backups()
+        if service_type is not None:
+            parts = [part for part in parts if part.service_type == service_type]
+            if not parts:
+                return None
+        return [(part, part.service_instance()) for part in parts]
+
+    def restore(self, backup: str, parts: list[str], *, targets: dict[str, str] | None = None, notes=None):
+        items = []
+        for part in parts:
+            item = {"service_instance_backup": part}
+            if targets and part in targets:
+                item["service_instance"] = targets[part]
+            items.append(item)
+        fields = {"backup": backup, "service_instance_restores": items}
+        if notes is not None:
+            fields["notes"] = notes
+        response = self.client.transport.request("POST", "/apps/v3/backup-restores/", json=fields).json()
+        return BackupRestore.model_validate(response).bind(self.client)
+
+    def download_link(self, backup: str, part: str) -> BackupDownloadItem:
+        transport = self.client.transport
+        download = transport.request(
+            "POST",
+            "/apps/v3/backup-downloads/",
+            json={"backup": backup, "service_instance_backups": [part], "trigger": "PULL"},
+        ).json()
+        item = next(transport.paginate("/apps/v3/backup-download-service-instances/", {"backup": download["uuid"]}))
+        return BackupDownloadItem.model_validate(
+            transport.get_json(f"/apps/v3/backup-download-service-instances/{item['uuid']}/")
+        ).bind(self.client)
+
+    def download(self, backup: str, part: str, path: str | os.PathLike, *, on_progress=None) -> Path:
+        """Stream a part's artifact to `path`, resuming a partial `path.part` with HTTP Range, and
+        check its sha256 before the file gets its final name."""
+        item = self.download_link(backup, part)
+        if item.errors or not item.download_url:
+            raise NotFound(404, item.errors or "Nothing to download.", "GET", item.download_url or "")
+        target = Path(path)
+        partial = target.with_name(target.name + ".part")
+        offset = partial.stat().st_size if partial.exists() else 0
+        headers = {"range": f"bytes={offset}-"} if offset else {}
+        http = self.client.transport.http
+        with http.stream("GET", item.download_url, headers=headers) as response:
+            if response.status_code == 416:
+                offset = 0
+            elif response.status_code not in (200, 206):
+                raise NotFound(response.status_code, "The download link did not work.", "GET", item.download_url)
+            mode = "ab" if response.status_code == 206 else "wb"
+            done = offset if mode == "ab" else 0
+            with open(partial, mode) as handle:
+                for chunk in response.iter_bytes(1024 * 1024):
+                    handle.write(chunk)
+                    done += len(chunk)
+                    if on_progress:
+                        on_progress(done, item.size)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                digest.update(chunk)
+        if item.sha256 and digest.hexdigest() != item.sha256:
+            partial.unlink()
+            raise ChecksumMismatch(f"{target.name}: sha256 {digest.hexdigest()} differs from {item.sha256}")
+        partial.replace(target)
+        return target
+
+    def upload(self, *, environment: str, service_instance: str, path: str | os.PathLike, notes=None) -> Backup:
+        """Upload a file as a backup of one service instance; the file itself is only read."""
+        transport = self.client.transport
+        fields = {"environment": environment, "services": [service_instance]}
+        if notes is not None:
+            fields["notes"] = notes
+        answer = transport.request("POST", f"{self.path}upload/", json=fields).json()
+        target = answer["results"][service_instance]
+        size = os.path.getsize(path)
+        if size > target["upload_parameters"]["max_file_size"]:
+            raise ValueError(
+                f"{path} is larger than the server's limit of {target['upload_parameters']['max_file_size']}"
+            )
+        with open(path, "rb") as handle:
+            transport.request("PUT", target["upload_parameters"]["url"], content=handle)
+        transport.request("POST", target["finish_url"])
+        return self.get(answer["uuid"])
