@@ -346,8 +346,7 @@ def backups_upload(
     prefix: Annotated[str, typer.Option(help="Service-instance prefix.")] = "DEFAULT",
     wait: WaitOption = True, timeout: TimeoutOption = 3600,
 ):  # fmt: skip
-    """Upload a dump (PostgreSQL custom/plain SQL, SQLite file, or a tar of media) as a backup. The file is
-    only read, never changed or removed."""
+    """Upload a dump (PostgreSQL custom or plain SQL, SQLite file, media tar) as a backup; the file is only read."""
     client = state.client()
     env = _environment(application, environment)
     instance = next((i for i in env.service_instances() if i.type == service_type and i.prefix == prefix), None)

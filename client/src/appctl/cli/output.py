@@ -48,7 +48,7 @@ def emit(items, columns: list[str], fmt: Format, *, single: bool = False) -> Non
     for row in rows:
         table.add_row(*[_cell(row.get(column)) for column in columns])
     Console().print(table)
-    stderr.print(f"{len(rows)} item(s)", style="dim")
+    stderr.print(f"{len(rows)} item(s)", style="dim", highlight=False)
 
 
 def _cell(value) -> str:

@@ -1,0 +1,149 @@
+"""The seed's question — when was the latest backup of one environment taken? — with 100 000 backups.
+
+    .venv/bin/python bench/latest_backup.py [--backups 100000] [--environments 20]
+
+Seeds a fresh server (SQLite, `appcontrol serve` without worker) with `--backups` completed backups spread
+over `--environments` environments, two parts each, then answers the question twice, counting requests:
+  1. the seed's way: read every page of /backups/ to find the environment's newest successful backup,
+     then page through /service-instance-backups/ until its parts are found;
+  2. appctl: `client.backups.latest(application=…, environment=…)`, which lets the server filter.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import appctl
+import httpx
+
+SEED = """
+import random
+from datetime import timedelta
+from django.utils import timezone
+from appcontrol.accounts.models import Organisation, Role
+from appcontrol.accounts.services import account_create, token_create
+from appcontrol.applications.services import application_create
+from appcontrol.backups.models import Backup, ServiceInstanceBackup
+from appcontrol.services.models import Service, ServiceInstance
+
+random.seed(7)
+org = Organisation.objects.create(slug="bench", name="Bench")
+user = account_create(email="bench@example.com", api_only=True, organisation=org, role=Role.MEMBER)
+environments = []
+for n in range({apps}):
+    app = application_create(organisation=org, slug=f"app-{{n:03d}}", name=f"App {{n}}")
+    environments += list(app.environments.all())
+database, storage = Service.objects.get(engine="sqlite"), Service.objects.get(engine="filesystem")
+instances = {{}}
+for env in environments:
+    instances[env.pk] = [
+        ServiceInstance.objects.create(environment=env, service=s, type=s.type, service_status="ATTACHED")
+        for s in (database, storage)
+    ]
+now = timezone.now()
+backups = [
+    Backup(environment=random.choice(environments), state="COMPLETED",
+           success=random.choice(["SUCCESS", "SUCCESS", "SUCCESS", "FAILURE"]),
+           created_at=now - timedelta(minutes=n))
+    for n in range({backups})
+]
+Backup.objects.bulk_create(backups, batch_size=5000)
+parts = [
+    ServiceInstanceBackup(backup=b, service_instance=i, service_type=i.type, engine="sqlite", size=1000,
+                          taken_at=b.created_at, ended_at=b.created_at, queued_at=b.created_at)
+    for b in backups for i in instances[b.environment_id]
+]
+ServiceInstanceBackup.objects.bulk_create(parts, batch_size=5000)
+print(token_create(user=user, name="bench")[1])
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed_way(base: str, token: str, app_slug: str, env_slug: str) -> tuple[str, int]:
+    """The seed's chain, scanning pages because the API is not asked to filter backups."""
+    requests = 0
+    with httpx.Client(base_url=base, headers={"authorization": f"Token {token}"}, timeout=60) as http:
+
+        def get(url, **params):
+            nonlocal requests
+            requests += 1
+            return http.get(url, params=params or None).json()
+
+        app = get("/apps/v3/applications/", slug=app_slug)["results"][0]["uuid"]
+        env = next(e for e in get("/apps/v3/environments/", application=app)["results"] if e["slug"] == env_slug)
+        newest, url = None, "/apps/v3/backups/"
+        while url:
+            page = get(url)
+            for backup in page["results"]:
+                if backup["environment"] == env["uuid"] and backup["success"] == "SUCCESS":
+                    if newest is None or backup["created_at"] > newest["created_at"]:
+                        newest = backup
+            url = page["next"]
+        wanted, found, url = set(newest["service_instance_backups"]), [], "/apps/v3/service-instance-backups/"
+        while url and len(found) < len(wanted):
+            page = get(url)
+            found += [part for part in page["results"] if part["uuid"] in wanted]
+            url = page["next"]
+        return newest["uuid"], requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backups", type=int, default=100_000)
+    parser.add_argument("--environments", type=int, default=20)
+    args = parser.parse_args()
+    data_dir = tempfile.mkdtemp(prefix="appcontrol-bench-")
+    env = {**os.environ, "APPCONTROL_DATA_DIR": data_dir, "APPCONTROL_LOG_LEVEL": "WARNING"}
+    env.pop("DATABASE_URL", None)
+    appcontrol = [sys.executable, "-m", "appcontrol"]
+    subprocess.run([*appcontrol, "migrate", "-v0"], env=env, check=True)
+    started = time.perf_counter()
+    seeded = subprocess.run(
+        [*appcontrol, "shell", "-c", SEED.format(apps=max(args.environments // 2, 1), backups=args.backups)],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    token = seeded.stdout.strip().splitlines()[-1]
+    print(f"seeded {args.backups} backups ({2 * args.backups} parts) in {time.perf_counter() - started:.0f} s")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/apps/v3/")
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        started = time.perf_counter()
+        with appctl.Client(base, token=token) as client:
+            backup, parts = client.backups.latest(application="app-003", environment="live")
+            ours_requests = client.transport.request_count
+        ours_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        seed_backup, seed_requests = seed_way(base, token, "app-003", "live")
+        seed_seconds = time.perf_counter() - started
+        assert seed_backup == backup.uuid, (seed_backup, backup.uuid)
+        print(f"{'':40} {'requests':>9} {'seconds':>8}")
+        print(f"{'seed: scan every page (page size 100)':40} {seed_requests:9d} {seed_seconds:8.2f}")
+        print(f"{'appctl backups.latest (server filters)':40} {ours_requests:9d} {ours_seconds:8.2f}")
+        print(f"same answer: backup {backup.uuid}, parts {[p.service_type for p, _ in parts]}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
