@@ -55,6 +55,16 @@ class Resource:
     def delete(self, uuid: str) -> None:
         self.client.transport.request("DELETE", f"{self.path}{uuid}/")
 
+    def _one(self, key: tuple, find, missing: str):
+        """The single object `find()` returns, looked up once per client (slugs rarely change)."""
+        cache = self.client._slug_cache
+        if key not in cache:
+            matches = find()
+            if len(matches) != 1:
+                raise NotFound(404, missing, "GET", self.path)
+            cache[key] = matches[0]
+        return cache[key]
+
 
 class Organisations(Resource):
     path = "/iam/v3/organisations/"
@@ -77,13 +87,11 @@ class Applications(Resource):
 
     def get_by_slug(self, slug: str) -> Application:
         """The application with this slug; the answer is cached for the life of the client."""
-        cache = self.client._slug_cache
-        if ("application", slug) not in cache:
-            matches = [app for app in self.list(slug=slug) if app.slug == slug]  # some servers ignore ?slug=
-            if len(matches) != 1:
-                raise NotFound(404, f"No application with the slug {slug!r}.", "GET", self.path)
-            cache[("application", slug)] = matches[0]
-        return cache[("application", slug)]
+        return self._one(
+            ("application", slug),
+            lambda: [app for app in self.list(slug=slug) if app.slug == slug],  # some servers ignore ?slug=
+            f"No application with the slug {slug!r}.",
+        )
 
     def resolve(self, slug_or_uuid: str) -> Application:
         try:
@@ -97,18 +105,15 @@ class Environments(Resource):
     model = Environment
 
     def get_by_slug(self, application: str, slug: str) -> Environment:
-        cache = self.client._slug_cache
-        key = ("environment", application, slug)
-        if key not in cache:
-            matches = [
+        return self._one(
+            ("environment", application, slug),
+            lambda: [
                 env
                 for env in self.list(application=application, slug=slug)
                 if env.slug == slug and env.application in (None, application)
-            ]
-            if len(matches) != 1:
-                raise NotFound(404, f"No environment {slug!r} in application {application}.", "GET", self.path)
-            cache[key] = matches[0]
-        return cache[key]
+            ],
+            f"No environment {slug!r} in application {application}.",
+        )
 
 
 class ServiceInstances(Resource):

@@ -19,3 +19,8 @@ def visible_organisation_ids(request) -> QuerySet:
 
 def visible_organisations(request) -> QuerySet:
     return Organisation.objects.filter(pk__in=visible_organisation_ids(request))
+
+
+def visible(queryset: QuerySet, request, organisation_path: str) -> QuerySet:
+    """`queryset` narrowed to objects whose organisation (reached by `organisation_path`) the request sees."""
+    return queryset.filter(**{f"{organisation_path}__in": visible_organisation_ids(request)})

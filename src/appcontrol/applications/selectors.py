@@ -3,7 +3,7 @@
 from django.db.models import OuterRef, Subquery
 
 from appcontrol.accounts.models import Membership
-from appcontrol.accounts.selectors import visible_organisation_ids
+from appcontrol.accounts.selectors import visible
 
 from .models import Application, Domain, Environment, EnvironmentVariable, Region
 
@@ -13,15 +13,15 @@ def regions_visible(request):
 
 
 def applications_visible(request):
-    return Application.objects.filter(organisation__in=visible_organisation_ids(request))
+    return visible(Application.objects, request, "organisation")
 
 
 def environments_visible(request):
-    return Environment.objects.filter(application__organisation__in=visible_organisation_ids(request))
+    return visible(Environment.objects, request, "application__organisation")
 
 
 def domains_visible(request):
-    return Domain.objects.filter(environment__application__organisation__in=visible_organisation_ids(request))
+    return visible(Domain.objects, request, "environment__application__organisation")
 
 
 def environment_variables_visible(request):
@@ -29,6 +29,6 @@ def environment_variables_visible(request):
     caller_role = Membership.objects.filter(
         organisation=OuterRef("environment__application__organisation"), user_id=request.user.pk
     ).values("role")[:1]
-    return EnvironmentVariable.objects.filter(
-        environment__application__organisation__in=visible_organisation_ids(request)
-    ).annotate(caller_role=Subquery(caller_role))
+    return visible(EnvironmentVariable.objects, request, "environment__application__organisation").annotate(
+        caller_role=Subquery(caller_role)
+    )

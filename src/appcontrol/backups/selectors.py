@@ -1,6 +1,6 @@
 from django.db.models import Prefetch
 
-from appcontrol.accounts.selectors import visible_organisation_ids
+from appcontrol.accounts.selectors import visible
 
 from .models import (
     Backup,
@@ -14,38 +14,36 @@ from .models import (
 
 
 def backups_visible(request):
-    return Backup.objects.filter(
-        environment__application__organisation__in=visible_organisation_ids(request)
-    ).prefetch_related(
+    return visible(Backup.objects, request, "environment__application__organisation").prefetch_related(
         Prefetch("service_instance_backups", queryset=ServiceInstanceBackup.objects.only("uuid", "backup_id"))
     )
 
 
 def service_instance_backups_visible(request):
-    return ServiceInstanceBackup.objects.filter(
-        backup__environment__application__organisation__in=visible_organisation_ids(request)
+    return visible(
+        ServiceInstanceBackup.objects, request, "backup__environment__application__organisation"
     ).select_related("backup")
 
 
 def backup_downloads_visible(request):
-    return BackupDownload.objects.filter(
-        backup__environment__application__organisation__in=visible_organisation_ids(request)
-    ).prefetch_related(
+    return visible(BackupDownload.objects, request, "backup__environment__application__organisation").prefetch_related(
         Prefetch("items", queryset=BackupDownloadServiceInstance.objects.only("uuid", "backup_download_id"))
     )
 
 
 def backup_download_items_visible(request):
-    return BackupDownloadServiceInstance.objects.filter(
-        backup_download__backup__environment__application__organisation__in=visible_organisation_ids(request)
+    return visible(
+        BackupDownloadServiceInstance.objects,
+        request,
+        "backup_download__backup__environment__application__organisation",
     ).select_related("service_instance_backup__backup__environment")
 
 
 def backup_restores_visible(request):
-    return BackupRestore.objects.filter(
-        backup__environment__application__organisation__in=visible_organisation_ids(request)
-    ).prefetch_related(Prefetch("service_instance_restores", queryset=ServiceInstanceRestore.objects.all()))
+    return visible(BackupRestore.objects, request, "backup__environment__application__organisation").prefetch_related(
+        Prefetch("service_instance_restores", queryset=ServiceInstanceRestore.objects.all())
+    )
 
 
 def backup_schedules_visible(request):
-    return BackupSchedule.objects.filter(environment__application__organisation__in=visible_organisation_ids(request))
+    return visible(BackupSchedule.objects, request, "environment__application__organisation")

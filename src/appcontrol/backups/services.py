@@ -73,6 +73,13 @@ def backup_create(
     """Record a backup of the given instances (default: all of the environment's) and queue it."""
     from .tasks import BackupRunner
 
+    backup = _backup_record(environment, service_instances, trigger, notes, scheduled_for_deletion_at, user)
+    BackupRunner().enqueue(backup.pk)
+    return backup
+
+
+def _backup_record(environment, service_instances, trigger, notes, scheduled_for_deletion_at, user) -> Backup:
+    """The backup row with one queued part per service instance."""
     instances = _instances_for(environment, service_instances)
     backup = Backup.objects.create(
         environment=environment,
@@ -83,12 +90,8 @@ def backup_create(
     )
     for instance in instances:
         ServiceInstanceBackup.objects.create(
-            backup=backup,
-            service_instance=instance,
-            service_type=instance.type,
-            engine=instance.service.engine,
+            backup=backup, service_instance=instance, service_type=instance.type, engine=instance.service.engine
         )
-    BackupRunner().enqueue(backup.pk)
     return backup
 
 
@@ -222,22 +225,7 @@ def backup_upload_create(
     user=None,
 ) -> Backup:
     """A backup whose artifacts the client uploads; it completes after `backup_upload_finish`."""
-    instances = _instances_for(environment, service_instances)
-    backup = Backup.objects.create(
-        environment=environment,
-        notes=notes,
-        trigger=Trigger.UPLOAD,
-        scheduled_for_deletion_at=scheduled_for_deletion_at,
-        created_by=user,
-    )
-    for instance in instances:
-        ServiceInstanceBackup.objects.create(
-            backup=backup,
-            service_instance=instance,
-            service_type=instance.type,
-            engine=instance.service.engine,
-        )
-    return backup
+    return _backup_record(environment, service_instances, Trigger.UPLOAD, notes, scheduled_for_deletion_at, user)
 
 
 def upload_limit() -> int:

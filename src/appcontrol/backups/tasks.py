@@ -15,15 +15,13 @@ class BackupRunner(JobRunner):
         services.backup_fail(backup=backup, message=message)
 
 
-class UploadCheckRunner(JobRunner):
+class UploadCheckRunner(BackupRunner):
+    """Checks uploaded artifacts instead of taking them; fails the same way."""
+
     name = "backup-upload-check"
-    model = Backup
 
     def run(self, backup):
         services.backup_upload_check(backup=backup)
-
-    def record_failure(self, backup, message):
-        services.backup_fail(backup=backup, message=message)
 
 
 class RestoreRunner(JobRunner):

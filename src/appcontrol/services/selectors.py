@@ -1,4 +1,4 @@
-from appcontrol.accounts.selectors import visible_organisation_ids
+from appcontrol.accounts.selectors import visible
 
 from .engines import available_engines
 from .models import Service, ServiceInstance
@@ -10,6 +10,4 @@ def services_available(request):
 
 
 def service_instances_visible(request):
-    return ServiceInstance.objects.filter(
-        environment__application__organisation__in=visible_organisation_ids(request)
-    ).select_related("service")
+    return visible(ServiceInstance.objects, request, "environment__application__organisation").select_related("service")
