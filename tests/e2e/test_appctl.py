@@ -53,6 +53,16 @@ def test_relations_walk_the_seed_chain(client, history):
     assert all(part.service_instance().type == part.service_type for part in parts)
 
 
+def test_every_collection_has_a_resource_client(client, history):
+    live = history["live"]
+    names = {variable.name for variable in client.environment_variables.list(environment=live.uuid)}
+    assert "DEFAULT_STORAGE_DSN" in names
+    schedule = next(client.backup_schedules.list(environment=live.uuid))
+    assert client.backup_schedules.update(schedule.uuid, hour=5).hour == 5
+    assert list(client.domains.list(environment=live.uuid)) == []
+    assert {region.name for region in client.regions.list()} and next(client.organisations.list()).name
+
+
 def test_list_walks_every_page_and_limit_stops_early(client, history):
     everything = list(client.backups.list(environment=history["live"].uuid))
     count = client.get("/apps/v3/backups/", environment=history["live"].uuid)["count"]

@@ -5,7 +5,10 @@ from .resources import (
     Applications,
     BackupRestores,
     Backups,
+    BackupSchedules,
+    Domains,
     Environments,
+    EnvironmentVariables,
     Organisations,
     Regions,
     ServiceInstanceBackups,
@@ -18,8 +21,9 @@ from .transport import Transport
 class Client:
     """`Client(base_url, token)`; both may come from the environment or `appctl login` instead.
 
-    Resource clients: `applications`, `environments`, `services`, `service_instances`, `backups`,
-    `service_instance_backups`, `backup_restores`, `regions`, `organisations`.
+    Resource clients: `applications`, `environments`, `environment_variables`, `domains`, `services`,
+    `service_instances`, `backups`, `service_instance_backups`, `backup_restores`, `backup_schedules`,
+    `regions`, `organisations`.
     """
 
     def __init__(self, base_url: str | None = None, token: str | None = None, *, timeout: float = 30.0, retries=4):
@@ -39,6 +43,9 @@ class Client:
         self.backup_restores = BackupRestores(self)
         self.regions = Regions(self)
         self.organisations = Organisations(self)
+        self.environment_variables = EnvironmentVariables(self)
+        self.domains = Domains(self)
+        self.backup_schedules = BackupSchedules(self)
 
     @property
     def base_url(self) -> str:

@@ -126,6 +126,18 @@ class ServiceInstanceBackups(Resource):
     model = ServiceInstanceBackup
 
 
+class EnvironmentVariables(Resource):
+    path = "/apps/v3/environment-variables/"
+
+
+class Domains(Resource):
+    path = "/apps/v3/domains/"
+
+
+class BackupSchedules(Resource):
+    path = "/apps/v3/backup-schedules/"
+
+
 class BackupRestores(Resource):
     path = "/apps/v3/backup-restores/"
     model = BackupRestore
