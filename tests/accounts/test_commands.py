@@ -13,6 +13,17 @@ from tests.conftest import api_url, client_for
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def remove_demo_databases():
+    """The demo provisions real databases (PostgreSQL when configured); they must not outlive the test."""
+    yield
+    from appcontrol.services.engines import engine_for
+    from appcontrol.services.models import ServiceInstance
+
+    for instance in ServiceInstance.objects.select_related("service"):
+        engine_for(instance.service.engine).deprovision(instance)
+
+
 def run(*args) -> str:
     out = StringIO()
     call_command(*args, stdout=out)

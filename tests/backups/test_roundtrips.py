@@ -175,3 +175,10 @@ def test_delete_backup_removes_its_artifacts(world, provision, run_jobs, setting
     assert world.client("member").delete(url).status_code == 403
     assert world.client("admin").delete(url).status_code == 204
     assert not artifacts[0].exists()
+
+
+def test_date_filters_accept_any_offset(world):
+    client = world.client("member")
+    response = client.get(api_url("api:backup-list", query="created_after=2184-05-29T15%3A22%3A07%2B22%3A38"))
+    assert response.status_code == 200 and response.json()["count"] == 0
+    assert client.get(api_url("api:backup-list", query="created_before=yesterday")).status_code == 400

@@ -1,6 +1,6 @@
 from django_filters import rest_framework as filters
 
-from appcontrol.core.fields import IdFilter
+from appcontrol.core.fields import IdFilter, UtcDateTimeFilter
 from appcontrol.services.models import ServiceType
 
 from .models import (
@@ -21,8 +21,8 @@ class BackupFilterSet(filters.FilterSet):
     state = filters.ChoiceFilter(choices=BackupState.choices)
     success = filters.ChoiceFilter(choices=Outcome.choices)
     trigger = filters.ChoiceFilter(choices=Trigger.choices)
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Backup

@@ -3,7 +3,7 @@
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -21,6 +21,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    elif isinstance(exc, DataError):
+        # A value the serializer let through but the database cannot store or compare.
+        exc = exceptions.ValidationError({"non_field_errors": ["A value is out of range for the database."]})
     elif isinstance(exc, IntegrityError):
         # Two requests raced past the serializer's uniqueness check.
         exc = exceptions.ValidationError({"non_field_errors": ["This conflicts with an existing object."]})

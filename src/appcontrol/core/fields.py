@@ -1,5 +1,7 @@
 """Serializer and filter fields that speak base32 ids."""
 
+from datetime import UTC
+
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
@@ -116,3 +118,11 @@ class IdListFilter(filters.Filter):
         if not value:
             return qs
         return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter; the value is moved to UTC first, because PostgreSQL rejects
+    offsets that Python accepts (e.g. +22:38)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value is not None else value)
