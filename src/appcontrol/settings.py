@@ -1,13 +1,6 @@
 """All configuration comes from the environment, read and validated here once.
 
-APPCONTROL_DATA_DIR       ./var: SQLite database, artifacts and the generated secret key
-DATABASE_URL              SQLite under the data dir; e.g. postgres://user@127.0.0.1:5432/appcontrol
-APPCONTROL_SECRET_KEY     generated once into the data dir; signs sessions and links
-APPCONTROL_ALLOWED_HOSTS  127.0.0.1,localhost,[::1]: host names the server answers to
-APPCONTROL_DEBUG          false: Django's debug pages (never in production)
-APPCONTROL_PAGE_SIZE      100: default page size of every list
-APPCONTROL_MAX_PAGE_SIZE  500: hard maximum of `page_size`
-APPCONTROL_LOG_LEVEL      INFO: level of the console log
+Every variable, with its default and meaning, is listed in the README's "Configuration" table.
 """
 
 import os

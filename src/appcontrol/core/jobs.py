@@ -36,7 +36,7 @@ class JobRunner:
     """Subclasses set `name` and `model`, and implement `run(obj)` and `record_failure(obj, message)`.
 
     `run` records its own outcome (and sets `ended_at`); an exception it raises is recorded with
-    `record_failure`. `cleanup(obj)` removes partial results after a failure or a reaped worker.
+    `record_failure`, which also removes partial results (after a crash or a reaped worker too).
     """
 
     name: str
@@ -51,9 +51,6 @@ class JobRunner:
 
     def record_failure(self, obj, message: str) -> None:
         raise NotImplementedError
-
-    def cleanup(self, obj) -> None:
-        """Remove partial results; the default has nothing to remove."""
 
     def enqueue(self, pk) -> None:
         """Queue the job once the current transaction commits, so the worker finds the row."""
@@ -81,11 +78,7 @@ class JobRunner:
                 self.fail(obj, f"Unexpected error: {error}")
 
     def fail(self, obj, message: str) -> None:
-        try:
-            self.cleanup(obj)
-        except Exception:  # noqa: BLE001 - cleanup must not hide the original failure
-            logger.exception("Cleanup of %s %s failed", self.name, obj.pk)
-        obj.refresh_from_db()
+        obj.refresh_from_db()  # the run may have changed the row before it failed
         self.record_failure(obj, message)
 
 
