@@ -10,7 +10,7 @@ import sys
 import appctl
 import pytest
 
-from .conftest import server_shell
+from .conftest import server_shell, wait_for
 
 MANY = 130  # more than one page of the server's default page size (100)
 
@@ -25,6 +25,12 @@ def client(server):
 def history(server, client):
     """A real backup of live, then many older completed ones, so lists span several pages."""
     live = client.applications.get_by_slug("example-application").environment("live")
+    # The scheduler backs a new environment up in its first round: wait for that round, let what it
+    # started finish and switch the schedule off, so the backup taken here is the newest.
+    schedules = client.backup_schedules
+    schedule = wait_for(lambda: next((s for s in schedules.list(environment=live.uuid) if s.last_run_at), None))
+    client.backup_schedules.update(schedule.uuid, enabled=False)
+    wait_for(lambda: all(backup.state == "COMPLETED" for backup in client.backups.list(environment=live.uuid)))
     real = client.backups.create(environment=live.uuid, notes="real").wait(timeout=120)
     assert real.success == "SUCCESS"
     server_shell(

@@ -4,6 +4,7 @@
 import logging
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from appcontrol.services.models import ServiceStatus
@@ -26,22 +27,31 @@ def schedules_run(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     started = 0
     for schedule in BackupSchedule.objects.filter(enabled=True).select_related("environment"):
-        if not schedule_due(schedule, now):
-            continue
+        if schedule_due(schedule, now) and schedule_run(schedule, now):
+            started += 1
+    for schedule in BackupSchedule.objects.all():
+        retention_apply(schedule=schedule, now=now)
+    return started
+
+
+def schedule_run(schedule: BackupSchedule, now: datetime) -> bool:
+    """Record the run and start the backup in one transaction, so whoever sees `last_run_at` also
+    sees the backup it started, and a second scheduler waiting on the row lock finds it not due."""
+    with transaction.atomic():
+        schedule = BackupSchedule.objects.select_for_update().select_related("environment").get(pk=schedule.pk)
+        if not (schedule.enabled and schedule_due(schedule, now)):
+            return False
+        schedule.last_run_at = now
+        schedule.save(update_fields=["last_run_at"])
         instances = list(
             schedule.environment.service_instances.filter(service_status=ServiceStatus.ATTACHED).select_related(
                 "service"
             )
         )
-        schedule.last_run_at = now
-        schedule.save(update_fields=["last_run_at"])
         if not instances:
-            continue
+            return False
         services.backup_create(environment=schedule.environment, service_instances=instances, trigger=Trigger.SCHEDULED)
-        started += 1
-    for schedule in BackupSchedule.objects.all():
-        retention_apply(schedule=schedule, now=now)
-    return started
+        return True
 
 
 def backups_to_keep(backups: list[Backup], schedule: BackupSchedule) -> set:
