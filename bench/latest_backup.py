@@ -54,8 +54,9 @@ backups = [
 ]
 Backup.objects.bulk_create(backups, batch_size=5000)
 parts = [
-    ServiceInstanceBackup(backup=b, service_instance=i, service_type=i.type, engine="sqlite", size=1000,
-                          taken_at=b.created_at, ended_at=b.created_at, queued_at=b.created_at)
+    ServiceInstanceBackup(backup=b, environment_id=b.environment_id, service_instance=i, service_type=i.type,
+                          engine="sqlite", size=1000, taken_at=b.created_at, ended_at=b.created_at,
+                          queued_at=b.created_at)
     for b in backups for i in instances[b.environment_id]
 ]
 ServiceInstanceBackup.objects.bulk_create(parts, batch_size=5000)

@@ -45,7 +45,7 @@ def crowded(world):
         backup = Backup.objects.create(environment=env, state="COMPLETED", success="SUCCESS")
         for _ in range(2):
             ServiceInstanceBackup.objects.create(
-                backup=backup, service_instance=instance, service_type="DATABASE", engine="sqlite"
+                backup=backup, environment=env, service_instance=instance, service_type="DATABASE", engine="sqlite"
             )
         BackupSchedule.objects.create(environment=env)
         organisation = Organisation.objects.create(slug=f"org-{number}", name=f"Org {number}")

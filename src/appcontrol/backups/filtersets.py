@@ -40,7 +40,7 @@ class BackupFilterSet(filters.FilterSet):
 class ServiceInstanceBackupFilterSet(filters.FilterSet):
     backup = IdFilter(field_name="backup_id")
     service_instance = IdFilter(field_name="service_instance_id")
-    environment = IdFilter(field_name="backup__environment_id")
+    environment = IdFilter(field_name="environment_id")
     service_type = filters.ChoiceFilter(choices=ServiceType.choices)
 
     class Meta:

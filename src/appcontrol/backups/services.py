@@ -90,7 +90,11 @@ def _backup_record(environment, service_instances, trigger, notes, scheduled_for
     )
     for instance in instances:
         ServiceInstanceBackup.objects.create(
-            backup=backup, service_instance=instance, service_type=instance.type, engine=instance.service.engine
+            backup=backup,
+            environment=environment,
+            service_instance=instance,
+            service_type=instance.type,
+            engine=instance.service.engine,
         )
     return backup
 

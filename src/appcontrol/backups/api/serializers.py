@@ -97,7 +97,7 @@ class ServiceInstanceBackupSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(IdField())
     def get_environment(self, sib):
-        return encode_id(sib.backup.environment_id)
+        return encode_id(sib.environment_id)
 
 
 def _absolute(request, name: str, token: str) -> str:

@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -11,8 +12,11 @@ from django.db import close_old_connections
 from appcontrol.backups.schedules import schedules_run
 from appcontrol.backups.services import backups_expire
 from appcontrol.core.jobs import jobs_reap
+from appcontrol.core.planner_statistics import planner_statistics_refresh
 
 logger = logging.getLogger(__name__)
+
+STATISTICS_EVERY_SECONDS = 3600
 
 
 def tick() -> dict[str, int]:
@@ -22,7 +26,8 @@ def tick() -> dict[str, int]:
 class Command(BaseCommand):
     help = (
         "Run the periodic duties: fail jobs whose worker died (heartbeat), delete backups past "
-        "scheduled_for_deletion_at, start scheduled backups and apply their retention."
+        "scheduled_for_deletion_at, start scheduled backups and apply their retention; on SQLite, refresh "
+        "the query planner's statistics hourly."
     )
 
     def add_arguments(self, parser):
@@ -38,8 +43,12 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        statistics_due = time.monotonic()
         while True:
             try:
+                if time.monotonic() >= statistics_due:
+                    statistics_due = time.monotonic() + STATISTICS_EVERY_SECONDS
+                    planner_statistics_refresh()
                 counts = tick()
             except Exception:  # noqa: BLE001 - a bad round must not stop the next one
                 logger.exception("Scheduler round failed")
