@@ -20,9 +20,7 @@ def backups_visible(request):
 
 
 def service_instance_backups_visible(request):
-    return visible(ServiceInstanceBackup.objects, request, "environment__application__organisation").select_related(
-        "backup"
-    )
+    return visible(ServiceInstanceBackup.objects, request, "environment__application__organisation")
 
 
 def backup_downloads_visible(request):
