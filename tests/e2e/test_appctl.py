@@ -183,3 +183,58 @@ def test_cli_login_stores_the_token_in_netrc_like_divio_cli(server, tmp_path):
     assert oct((tmp_path / ".netrc").stat().st_mode & 0o777) == "0o600"
     whoami = run_cli(server, "--json", "whoami", token=False, home=tmp_path)
     assert json.loads(whoami.stdout)["email"] == "api@demo.example"
+
+
+def owner_token(server) -> str:
+    created = subprocess.run(
+        [sys.executable, "-m", "appcontrol", "tokens", "create", "owner@demo.example", "--name", "e2e"],
+        env=server["env"], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return created.stdout.strip().splitlines()[-1]
+
+
+def test_cli_orgs_regions_and_domains(server):
+    orgs = json.loads(run_cli(server, "--json", "orgs", "list").stdout)
+    assert [org["role"] for org in orgs] == ["member"]
+    assert run_cli(server, "regions", "list").stdout.strip()
+    domains = run_cli(server, "--json", "domains", "list", "-a", "example-application", "-e", "live")
+    assert domains.returncode == 0 and json.loads(domains.stdout) == []
+
+
+def test_cli_env_vars_hide_sensitive_values_unless_revealed(server):
+    listed = json.loads(run_cli(server, "--json", "env-vars", "list", "-a", "example-application", "-e", "live").stdout)
+    database = next(row for row in listed if row["name"] == "DATABASE_URL")
+    assert database["is_sensitive"] and database["value"] == "(hidden)" and database["environment"] == "live"
+    owner = owner_token(server)
+    args = ["--json", "env-vars", "list", "-a", "example-application", "--name", "DATABASE_URL"]
+    hidden = json.loads(run_cli(server, *args, token=owner).stdout)
+    assert {row["environment"] for row in hidden} == {"live", "test"} and {row["value"] for row in hidden} == {
+        "(hidden)"
+    }
+    revealed = json.loads(run_cli(server, *args, "--reveal", token=owner).stdout)
+    assert all(row["value"] and row["value"] != "(hidden)" for row in revealed)
+
+
+def test_cli_schedules_set_changes_only_what_is_given_and_creates_a_missing_one(server, history):
+    app = ["-a", "example-application", "-e", "test"]
+    changed = run_cli(server, "schedules", "set", *app, "--hour", "4", "--keep-daily", "3", "--disable")
+    assert changed.returncode == 0, changed.stderr
+    shown = json.loads(run_cli(server, "--json", "schedules", "show", *app).stdout)
+    assert (shown["environment"], shown["hour"], shown["keep_daily"], shown["keep_weekly"], shown["enabled"]) == (
+        "test", 4, 3, 4, False,
+    )  # fmt: skip
+    listed = json.loads(run_cli(server, "--json", "schedules", "list", "-a", "example-application").stdout)
+    assert sorted(row["environment"] for row in listed) == ["live", "test"]
+    assert run_cli(server, "schedules", "set", *app).returncode == 2
+    assert run_cli(server, "schedules", "set", *app, "--hour", "24").returncode == 2
+    owner = owner_token(server)
+    organisation = json.loads(run_cli(server, "--json", "orgs", "list").stdout)[0]["uuid"]
+    assert (
+        run_cli(server, "apps", "create", "scheduled-app", "--organisation", organisation, token=owner).returncode == 0
+    )
+    fresh = ["-a", "scheduled-app", "-e", "live"]
+    assert run_cli(server, "schedules", "show", *fresh).returncode == 1  # no service instance, no schedule yet
+    created = run_cli(server, "--json", "schedules", "set", *fresh, "--enable", "--hour", "1", token=owner)
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["hour"] == 1
+    assert run_cli(server, "apps", "delete", "scheduled-app", "--yes", token=owner).returncode == 0

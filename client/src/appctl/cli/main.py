@@ -9,6 +9,8 @@ import typer
 from ..client import Client
 from ..config import resolve_url, save_login
 from ..errors import APIError, AppctlError, WaitTimeout
+from . import configuration
+from .common import AppOption, EnvOption, LimitOption, TimeoutOption, WaitOption, environment_of, state
 from .output import Format, emit, size, stderr
 
 app = typer.Typer(
@@ -26,26 +28,7 @@ app.add_typer(envs_app, name="envs")
 app.add_typer(services_app, name="services")
 app.add_typer(instances_app, name="service-instances")
 app.add_typer(backups_app, name="backups")
-
-
-class State:
-    url: str | None = None
-    fmt: Format = Format.TABLE
-    _client: Client | None = None
-
-    def client(self) -> Client:
-        if self._client is None:
-            self._client = Client(self.url)
-        return self._client
-
-
-state = State()
-
-AppOption = Annotated[str, typer.Option("--app", "-a", help="Application slug or id.")]
-EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment slug, e.g. live or test.")]
-WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until it finishes, with progress.")]
-TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait before giving up (exit code 124).")]
-LimitOption = Annotated[int | None, typer.Option("--limit", help="Stop after this many items (default: all).")]
+configuration.register(app)
 
 
 @app.callback()
@@ -56,12 +39,6 @@ def common(
 ):
     state.url = url
     state.fmt = Format.JSON if json_output else Format.JSONL if jsonl else Format.TABLE
-
-
-def _environment(app_ref: str, env_slug: str):
-    client = state.client()
-    application = client.applications.resolve(app_ref)
-    return client.environments.get_by_slug(application.uuid, env_slug)
 
 
 # -- account ---------------------------------------------------------------------------------------
@@ -142,7 +119,7 @@ def envs_list(application: AppOption):
 @envs_app.command("show")
 def envs_show(application: AppOption, environment: EnvOption):
     """Show one environment."""
-    emit(_environment(application, environment), ENV_COLUMNS, state.fmt, single=True)
+    emit(environment_of(application, environment), ENV_COLUMNS, state.fmt, single=True)
 
 
 # -- services -------------------------------------------------------------------------------------
@@ -160,7 +137,7 @@ INSTANCE_COLUMNS = ["uuid", "prefix", "type", "service_status", "service", "erro
 @instances_app.command("list")
 def instances_list(application: AppOption, environment: EnvOption):
     """List an environment's service instances."""
-    emit(_environment(application, environment).service_instances(), INSTANCE_COLUMNS, state.fmt)
+    emit(environment_of(application, environment).service_instances(), INSTANCE_COLUMNS, state.fmt)
 
 
 @instances_app.command("create")
@@ -174,7 +151,7 @@ def instances_create(
 ):
     """Create (provision) a service instance."""
     client = state.client()
-    env = _environment(application, environment)
+    env = environment_of(application, environment)
     service_id = next((s.uuid for s in client.services.list() if service in (s.identifier, s.uuid)), service)
     instance = client.service_instances.create(environment=env.uuid, service=service_id, prefix=prefix)
     if wait:
@@ -204,7 +181,7 @@ def backups_list(
     success: Annotated[str | None, typer.Option(help="SUCCESS, PARTIAL or FAILURE.")] = None,
 ):  # fmt: skip
     """List an environment's backups, newest first (every page unless --limit)."""
-    env = _environment(application, environment)
+    env = environment_of(application, environment)
     emit(state.client().backups.list(environment=env.uuid, success=success, limit=limit), BACKUP_COLUMNS, state.fmt)
 
 
@@ -233,7 +210,7 @@ def backups_create(
 ):  # fmt: skip
     """Back up every service instance of an environment."""
     client = state.client()
-    backup = client.backups.create(environment=_environment(application, environment).uuid, notes=notes)
+    backup = client.backups.create(environment=environment_of(application, environment).uuid, notes=notes)
     if wait:
         with stderr.status(f"Backing up {application}/{environment}…"):
             backup = backup.wait(timeout=timeout)
@@ -317,7 +294,7 @@ def backups_restore(
     if into:
         if not application:
             raise typer.BadParameter("--into-env needs --app.")
-        instances = list(_environment(application, into).service_instances())
+        instances = list(environment_of(application, into).service_instances())
         source = {p.uuid: client.service_instances.get(p.service_instance_id) for p in parts if p.service_instance_id}
         for part_id, instance in source.items():
             match = next((i for i in instances if i.type == instance.type and i.prefix == instance.prefix), None)
@@ -348,7 +325,7 @@ def backups_upload(
 ):  # fmt: skip
     """Upload a dump (PostgreSQL custom or plain SQL, SQLite file, media tar) as a backup; the file is only read."""
     client = state.client()
-    env = _environment(application, environment)
+    env = environment_of(application, environment)
     instance = next((i for i in env.service_instances() if i.type == service_type and i.prefix == prefix), None)
     if instance is None:
         stderr.print(f"[red]{environment} has no {service_type} with prefix {prefix}.[/]")

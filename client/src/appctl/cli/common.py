@@ -1,0 +1,36 @@
+"""What every command shares: the server connection chosen by the global options, and the options
+that name an application and an environment."""
+
+from typing import Annotated
+
+import typer
+
+from ..client import Client
+from .output import Format
+
+
+class State:
+    url: str | None = None
+    fmt: Format = Format.TABLE
+    _client: Client | None = None
+
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client(self.url)
+        return self._client
+
+
+state = State()
+
+AppOption = Annotated[str, typer.Option("--app", "-a", help="Application slug or id.")]
+EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment slug, e.g. live or test.")]
+WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until it finishes, with progress.")]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait before giving up (exit code 124).")]
+LimitOption = Annotated[int | None, typer.Option("--limit", help="Stop after this many items (default: all).")]
+
+
+def environment_of(app_ref: str, env_slug: str):
+    """The environment `env_slug` of the application with slug or id `app_ref`."""
+    client = state.client()
+    application = client.applications.resolve(app_ref)
+    return client.environments.get_by_slug(application.uuid, env_slug)
