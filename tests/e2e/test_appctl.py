@@ -238,3 +238,39 @@ def test_cli_schedules_set_changes_only_what_is_given_and_creates_a_missing_one(
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["hour"] == 1
     assert run_cli(server, "apps", "delete", "scheduled-app", "--yes", token=owner).returncode == 0
+
+
+def test_cli_domains_add_list_delete(server):
+    env = ["-a", "example-application", "-e", "test"]
+    added = run_cli(server, "--json", "domains", "add", "shop.example.com", *env, "--primary")
+    assert added.returncode == 0, added.stderr
+    domain = json.loads(added.stdout)
+    assert domain["is_primary"] and domain["domain"] == "shop.example.com"
+    listed = json.loads(run_cli(server, "--json", "domains", "list", *env).stdout)
+    assert [row["uuid"] for row in listed] == [domain["uuid"]]
+    duplicate = run_cli(server, "domains", "add", "shop.example.com", *env)
+    assert duplicate.returncode == 1 and "400" in duplicate.stderr
+    assert run_cli(server, "domains", "delete", domain["uuid"], "--yes").returncode == 0
+    assert json.loads(run_cli(server, "--json", "domains", "list", *env).stdout) == []
+
+
+def test_cli_deletes_need_the_owner_and_really_delete(server, history):
+    owner = owner_token(server)
+    organisation = json.loads(run_cli(server, "--json", "orgs", "list").stdout)[0]["uuid"]
+    assert run_cli(server, "apps", "create", "throwaway", "--organisation", organisation, token=owner).returncode == 0
+    created = run_cli(server, "--json", "service-instances", "create", "-a", "throwaway", "-e", "test",
+                      "--service", "sqlite", token=owner)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    instance = json.loads(created.stdout)
+    assert instance["service_status"] == "ATTACHED"
+    shown = json.loads(run_cli(server, "--json", "service-instances", "show", instance["uuid"]).stdout)
+    assert shown["uuid"] == instance["uuid"] and shown["type"] == "DATABASE"
+    backup = json.loads(run_cli(server, "--json", "backups", "create", "-a", "throwaway", "-e", "test").stdout)
+    refused = run_cli(server, "backups", "delete", backup["uuid"], "--yes")
+    assert refused.returncode == 1 and "403" in refused.stderr
+    assert run_cli(server, "backups", "delete", backup["uuid"], "--yes", token=owner).returncode == 0
+    assert run_cli(server, "backups", "show", backup["uuid"]).returncode == 1
+    assert run_cli(server, "service-instances", "delete", instance["uuid"], "--yes").returncode == 1
+    assert run_cli(server, "service-instances", "delete", instance["uuid"], "--yes", token=owner).returncode == 0
+    assert run_cli(server, "service-instances", "show", instance["uuid"]).returncode == 1
+    assert run_cli(server, "apps", "delete", "throwaway", "--yes", token=owner).returncode == 0

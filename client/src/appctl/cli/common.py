@@ -27,6 +27,7 @@ EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment slug, e
 WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until it finishes, with progress.")]
 TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait before giving up (exit code 124).")]
 LimitOption = Annotated[int | None, typer.Option("--limit", help="Stop after this many items (default: all).")]
+YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
 
 
 def environment_of(app_ref: str, env_slug: str):

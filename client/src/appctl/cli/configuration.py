@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from .common import AppOption, EnvOption, environment_of, state
+from .common import AppOption, EnvOption, YesOption, environment_of, state
 from .output import emit, stderr
 
 orgs_app = typer.Typer(help="Organisations your token can see.", no_args_is_help=True)
@@ -67,6 +67,32 @@ def domains_list(application: AppOption, environment: EnvOption):
     """List an environment's domains."""
     env = environment_of(application, environment)
     emit(state.client().domains.list(environment=env.uuid), ["uuid", "domain", "is_primary"], state.fmt)
+
+
+@domains_app.command("add")
+def domains_add(
+    domain: str,
+    application: AppOption,
+    environment: EnvOption,
+    primary: Annotated[
+        bool, typer.Option("--primary", help="Make it the primary domain (replaces the old one).")
+    ] = False,
+):
+    """Add a domain to an environment."""
+    env = environment_of(application, environment)
+    created = state.client().domains.create(environment=env.uuid, domain=domain, is_primary=primary)
+    emit(created, ["uuid", "domain", "is_primary"], state.fmt, single=True)
+
+
+@domains_app.command("delete")
+def domains_delete(domain: Annotated[str, typer.Argument(help="Domain id.")], yes: YesOption = False):
+    """Remove a domain from its environment."""
+    client = state.client()
+    target = client.domains.get(domain)
+    if not yes:
+        typer.confirm(f"Remove {target.domain}?", abort=True, err=True)
+    client.domains.delete(target.uuid)
+    stderr.print(f"Removed {target.domain}.")
 
 
 def _schedule_rows(application: str, environment: str | None) -> list[dict]:
