@@ -60,6 +60,8 @@ def variables_list(
             row["value"] = HIDDEN
         rows.append(row)
     emit(rows, ["environment", "name", "value", "is_sensitive"], state.fmt)
+    if reveal and any(row.get("is_sensitive") and row.get("value") is None for row in rows):
+        stderr.print("The server shows sensitive values to owners and admins only.")
 
 
 @domains_app.command("list")
