@@ -5,7 +5,17 @@ from typing import Annotated
 
 import typer
 
-from .common import AppOption, EnvOption, LimitOption, TimeoutOption, WaitOption, YesOption, environment_of, state
+from .common import (
+    AppOption,
+    EnvOption,
+    LimitOption,
+    TimeoutOption,
+    WaitOption,
+    YesOption,
+    delete_after_confirming,
+    environment_of,
+    state,
+)
 from .output import Format, emit, size, stderr
 
 backups_app = typer.Typer(help="Backups: take, find, download, restore, upload.", no_args_is_help=True)
@@ -180,11 +190,7 @@ def backups_upload(
 @backups_app.command("delete")
 def backups_delete(backup: str, yes: YesOption = False):
     """Delete a backup and its artifacts (owner or admin)."""
-    client = state.client()
-    target = client.backups.get(backup)
-    if not yes:
-        typer.confirm(
-            f"Delete backup {target.uuid} ({target.notes or target.trigger}) and its artifacts?", abort=True, err=True
-        )
-    client.backups.delete(target.uuid)
-    stderr.print(f"Deleted backup {target.uuid}.")
+    backups = state.client().backups
+    target = backups.get(backup)
+    question = f"Delete backup {target.uuid} ({target.notes or target.trigger}) and its artifacts?"
+    delete_after_confirming(backups, target.uuid, question=question, done=f"Deleted backup {target.uuid}.", yes=yes)

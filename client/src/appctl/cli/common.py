@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ..client import Client
-from .output import Format
+from .output import Format, stderr
 
 
 class State:
@@ -35,3 +35,11 @@ def environment_of(app_ref: str, env_slug: str):
     client = state.client()
     application = client.applications.resolve(app_ref)
     return client.environments.get_by_slug(application.uuid, env_slug)
+
+
+def delete_after_confirming(resource, uuid: str, *, question: str, done: str, yes: bool) -> None:
+    """Delete `uuid` through `resource` once the user agrees (or gave --yes), then say `done` on stderr."""
+    if not yes:
+        typer.confirm(question, abort=True, err=True)
+    resource.delete(uuid)
+    stderr.print(done)

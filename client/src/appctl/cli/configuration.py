@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from .common import AppOption, EnvOption, YesOption, environment_of, state
+from .common import AppOption, EnvOption, YesOption, delete_after_confirming, environment_of, state
 from .output import emit, stderr
 
 orgs_app = typer.Typer(help="Organisations your token can see.", no_args_is_help=True)
@@ -89,12 +89,11 @@ def domains_add(
 @domains_app.command("delete")
 def domains_delete(domain: Annotated[str, typer.Argument(help="Domain id.")], yes: YesOption = False):
     """Remove a domain from its environment."""
-    client = state.client()
-    target = client.domains.get(domain)
-    if not yes:
-        typer.confirm(f"Remove {target.domain}?", abort=True, err=True)
-    client.domains.delete(target.uuid)
-    stderr.print(f"Removed {target.domain}.")
+    domains = state.client().domains
+    target = domains.get(domain)
+    delete_after_confirming(
+        domains, target.uuid, question=f"Remove {target.domain}?", done=f"Removed {target.domain}.", yes=yes
+    )
 
 
 def _schedule_rows(application: str, environment: str | None) -> list[dict]:

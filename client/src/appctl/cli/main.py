@@ -9,7 +9,17 @@ from ..client import Client
 from ..config import resolve_url, save_login
 from ..errors import APIError, AppctlError, WaitTimeout
 from . import backups, configuration
-from .common import AppOption, EnvOption, LimitOption, TimeoutOption, WaitOption, YesOption, environment_of, state
+from .common import (
+    AppOption,
+    EnvOption,
+    LimitOption,
+    TimeoutOption,
+    WaitOption,
+    YesOption,
+    delete_after_confirming,
+    environment_of,
+    state,
+)
 from .output import Format, emit, stderr
 
 app = typer.Typer(
@@ -96,12 +106,10 @@ def apps_delete(
     yes: YesOption = False,
 ):
     """Delete an application and its environments (owner or admin)."""
-    client = state.client()
-    target = client.applications.resolve(application)
-    if not yes:
-        typer.confirm(f"Delete {target.slug} and everything in it?", abort=True, err=True)
-    client.applications.delete(target.uuid)
-    stderr.print(f"Deleted {target.slug}.")
+    applications = state.client().applications
+    target = applications.resolve(application)
+    question = f"Delete {target.slug} and everything in it?"
+    delete_after_confirming(applications, target.uuid, question=question, done=f"Deleted {target.slug}.", yes=yes)
 
 
 ENV_COLUMNS = ["uuid", "slug", "branch", "application"]
@@ -177,14 +185,15 @@ def instances_show(instance: Annotated[str, typer.Argument(help="Service-instanc
 @instances_app.command("delete")
 def instances_delete(instance: Annotated[str, typer.Argument(help="Service-instance id.")], yes: YesOption = False):
     """Delete a service instance: its database or storage and their data are gone for good (owner or admin)."""
-    client = state.client()
-    target = client.service_instances.get(instance)
-    if not yes:
-        typer.confirm(
-            f"Destroy the {target.type} {target.prefix} ({target.uuid}) and all its data?", abort=True, err=True
-        )
-    client.service_instances.delete(target.uuid)
-    stderr.print(f"Deleted service instance {target.uuid}; its backups stay until they expire or are deleted.")
+    instances = state.client().service_instances
+    target = instances.get(instance)
+    delete_after_confirming(
+        instances,
+        target.uuid,
+        question=f"Destroy the {target.type} {target.prefix} ({target.uuid}) and all its data?",
+        done=f"Deleted service instance {target.uuid}; its backups stay until they expire or are deleted.",
+        yes=yes,
+    )
 
 
 # -- anything else --------------------------------------------------------------------------------
