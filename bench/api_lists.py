@@ -8,16 +8,11 @@ p50/p95 latency. Traffic goes to 127.0.0.1 only.
 """
 
 import argparse
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 
 import httpx
+from harness import fresh_environment, seed, served
 
 SEED = """
 from appcontrol.accounts.models import Organisation, Role
@@ -29,12 +24,6 @@ for n in range({apps}):
     application_create(organisation=org, slug=f"app-{{n:05d}}", name=f"App {{n}}")
 print(token_create(user=user, name="bench")[1])
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_scenario(url: str, token: str, seconds: float, concurrency: int) -> tuple[float, float, float]:
@@ -70,41 +59,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="appcontrol-bench-")
-    env = {**os.environ, "APPCONTROL_DATA_DIR": data_dir, "APPCONTROL_LOG_LEVEL": "WARNING"}
-    appcontrol = [sys.executable, "-m", "appcontrol"]
-    subprocess.run([*appcontrol, "migrate", "-v0"], env=env, check=True)
-    token = (
-        subprocess.run(
-            [*appcontrol, "shell", "-c", SEED.format(apps=args.apps)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/apps/v3/")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    env = fresh_environment()
+    token = seed(env, SEED.format(apps=args.apps))
+    slug = f"app-{min(42, args.apps - 1):05d}"  # app-00042, or the last one when there are fewer
+    with served(env) as base:
         app = httpx.get(
-            f"{base}/apps/v3/applications/?slug=app-00042", headers={"authorization": f"Token {token}"}
+            f"{base}/apps/v3/applications/?slug={slug}", headers={"authorization": f"Token {token}"}
         ).json()["results"][0]["uuid"]
         scenarios = {
-            "applications ?slug= (seed step 1)": f"{base}/apps/v3/applications/?slug=app-00042",
+            "applications ?slug= (seed step 1)": f"{base}/apps/v3/applications/?slug={slug}",
             "environments ?application= (seed step 2)": f"{base}/apps/v3/environments/?application={app}",
             "applications, page of 100": f"{base}/apps/v3/applications/?page_size=100",
         }
@@ -114,9 +77,6 @@ def main() -> None:
         for name, url in scenarios.items():
             rate, p50, p95 = run_scenario(url, token, args.seconds, args.concurrency)
             print(f"{name:45} {rate:8.0f} {p50:8.1f} {p95:8.1f}")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,8 @@ each page in process (no HTTP) with the database queries it ran.
 """
 
 import argparse
-import os
-import subprocess
-import sys
-import tempfile
 
+from harness import appcontrol, fresh_environment, seed
 from latest_backup import SEED
 
 TIMING = """
@@ -41,19 +38,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backups", type=int, default=100_000)
     args = parser.parse_args()
-    env = {**os.environ, "APPCONTROL_DATA_DIR": tempfile.mkdtemp(prefix="appcontrol-bench-")}
-    appcontrol = [sys.executable, "-m", "appcontrol"]
-
-    def run(*command, code=None):
-        arguments = [*appcontrol, *command] + (["-c", code] if code else [])
-        return subprocess.run(arguments, env=env, check=True, capture_output=True, text=True).stdout
-
-    run("migrate", "-v0")
-    token = run("shell", code=SEED.format(apps=10, backups=args.backups)).strip().splitlines()[-1]
-    run("scheduler", "--once")
+    env = fresh_environment()
+    token = seed(env, SEED.format(apps=10, backups=args.backups))
+    appcontrol(env, "scheduler", "--once")
     if env.get("DATABASE_URL", "").startswith("postgres"):
-        run("shell", code="from django.db import connection; connection.cursor().execute('ANALYZE')")
-    print(run("shell", "-v0", code=TIMING.format(token=token)), end="")
+        appcontrol(env, "shell", code="from django.db import connection; connection.cursor().execute('ANALYZE')")
+    print(appcontrol(env, "shell", "-v0", code=TIMING.format(token=token)), end="")
 
 
 if __name__ == "__main__":

@@ -10,16 +10,11 @@ over `--environments` environments, two parts each, then answers the question tw
 """
 
 import argparse
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 
 import appctl
 import httpx
+from harness import appcontrol, fresh_environment, seed, served
 
 SEED = """
 import random
@@ -64,12 +59,6 @@ print(token_create(user=user, name="bench")[1])
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def seed_way(base: str, token: str, app_slug: str, env_slug: str) -> tuple[str, int, dict[str, list[float]]]:
     """The seed's chain, scanning pages because the API is not asked to filter backups; also returns
     the seconds each page of each list took."""
@@ -110,33 +99,13 @@ def main() -> None:
     parser.add_argument("--backups", type=int, default=100_000)
     parser.add_argument("--environments", type=int, default=20)
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="appcontrol-bench-")
-    env = {**os.environ, "APPCONTROL_DATA_DIR": data_dir, "APPCONTROL_LOG_LEVEL": "WARNING"}
-    env.pop("DATABASE_URL", None)
-    appcontrol = [sys.executable, "-m", "appcontrol"]
-    subprocess.run([*appcontrol, "migrate", "-v0"], env=env, check=True)
+    env = fresh_environment(sqlite=True)
     started = time.perf_counter()
-    seeded = subprocess.run(
-        [*appcontrol, "shell", "-c", SEED.format(apps=max(args.environments // 2, 1), backups=args.backups)],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    token = seeded.stdout.strip().splitlines()[-1]
+    token = seed(env, SEED.format(apps=max(args.environments // 2, 1), backups=args.backups))
     print(f"seeded {args.backups} backups ({2 * args.backups} parts) in {time.perf_counter() - started:.0f} s")
     # One scheduler round, as a serving instance runs at start: it gives SQLite its planner statistics.
-    subprocess.run([*appcontrol, "scheduler", "--once"], env=env, check=True, stdout=subprocess.DEVNULL)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/apps/v3/")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    appcontrol(env, "scheduler", "--once")
+    with served(env) as base:
         started = time.perf_counter()
         with appctl.Client(base, token=token) as client:
             backup, parts = client.backups.latest(application="app-003", environment="live")
@@ -145,18 +114,15 @@ def main() -> None:
         started = time.perf_counter()
         seed_backup, seed_requests, page_seconds = seed_way(base, token, "app-003", "live")
         seed_seconds = time.perf_counter() - started
-        assert seed_backup == backup.uuid, (seed_backup, backup.uuid)
-        print(f"{'':40} {'requests':>9} {'seconds':>8}")
-        print(f"{'seed: scan every page (page size 100)':40} {seed_requests:9d} {seed_seconds:8.2f}")
-        print(f"{'appctl backups.latest (server filters)':40} {ours_requests:9d} {ours_seconds:8.2f}")
-        print(f"same answer: backup {backup.uuid}, parts {[p.service_type for p, _ in parts]}")
-        for name, seconds in page_seconds.items():
-            if len(seconds) > 1:
-                first, middle, last = seconds[0], seconds[len(seconds) // 2], seconds[-1]
-                print(f"{name}: {len(seconds)} pages, first {first:.3f} s, middle {middle:.3f} s, last {last:.3f} s")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    assert seed_backup == backup.uuid, (seed_backup, backup.uuid)
+    print(f"{'':40} {'requests':>9} {'seconds':>8}")
+    print(f"{'seed: scan every page (page size 100)':40} {seed_requests:9d} {seed_seconds:8.2f}")
+    print(f"{'appctl backups.latest (server filters)':40} {ours_requests:9d} {ours_seconds:8.2f}")
+    print(f"same answer: backup {backup.uuid}, parts {[p.service_type for p, _ in parts]}")
+    for name, seconds in page_seconds.items():
+        if len(seconds) > 1:
+            first, middle, last = seconds[0], seconds[len(seconds) // 2], seconds[-1]
+            print(f"{name}: {len(seconds)} pages, first {first:.3f} s, middle {middle:.3f} s, last {last:.3f} s")
 
 
 if __name__ == "__main__":
