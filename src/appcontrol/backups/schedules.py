@@ -26,7 +26,7 @@ def schedules_run(*, now: datetime | None = None) -> int:
     """Start every due scheduled backup; return how many were started."""
     now = now or timezone.now()
     started = 0
-    for schedule in BackupSchedule.objects.filter(enabled=True).select_related("environment"):
+    for schedule in BackupSchedule.objects.filter(enabled=True):  # schedule_run reloads the due ones, locked
         if schedule_due(schedule, now) and schedule_run(schedule, now):
             started += 1
     for schedule in BackupSchedule.objects.all():
