@@ -205,6 +205,8 @@ def test_cli_env_vars_hide_sensitive_values_unless_revealed(server):
     listed = json.loads(run_cli(server, "--json", "env-vars", "list", "-a", "example-application", "-e", "live").stdout)
     database = next(row for row in listed if row["name"] == "DATABASE_URL")
     assert database["is_sensitive"] and database["value"] == "(hidden)" and database["environment"] == "live"
+    unknown = run_cli(server, "env-vars", "list", "-a", "example-application", "-e", "staging")
+    assert unknown.returncode == 1 and "No environment 'staging'" in unknown.stderr
     as_member = run_cli(server, "env-vars", "list", "-a", "example-application", "--reveal")
     assert "owners and admins only" in as_member.stderr
     owner = owner_token(server)

@@ -49,9 +49,8 @@ def variables_list(
 ):
     """List environment variables; sensitive values are printed as (hidden) unless --reveal."""
     client = state.client()
-    app = client.applications.resolve(application)
-    slugs = {env.uuid: env.slug for env in app.bind(client).environments()}
-    scope = {"environment": environment_of(app.uuid, environment).uuid} if environment else {"application": app.uuid}
+    app, slugs = _application_environments(application)
+    scope = {"environment": _environment_id(slugs, environment)} if environment else {"application": app.uuid}
     rows = []
     for variable in client.environment_variables.list(name=name, **scope):
         row = variable.model_dump(mode="json", by_alias=True)
@@ -96,10 +95,24 @@ def domains_delete(domain: Annotated[str, typer.Argument(help="Domain id.")], ye
     )
 
 
-def _schedule_rows(application: str, environment: str | None) -> list[dict]:
+def _application_environments(application: str):
+    """The application and its environments as {id: slug}, in two requests."""
     client = state.client()
     app = client.applications.resolve(application)
-    slugs = {env.uuid: env.slug for env in app.bind(client).environments()}
+    return app, {env.uuid: env.slug for env in app.bind(client).environments()}
+
+
+def _environment_id(slugs: dict[str, str], environment: str) -> str:
+    found = next((env_id for env_id, slug in slugs.items() if slug == environment), None)
+    if found is None:
+        stderr.print(f"[red]No environment {environment!r}; there are: {', '.join(slugs.values())}.[/]")
+        raise typer.Exit(1)
+    return found
+
+
+def _schedule_rows(application: str, environment: str | None) -> list[dict]:
+    client = state.client()
+    _, slugs = _application_environments(application)
     rows = []
     for env_id, slug in slugs.items():
         if environment not in (None, slug):
