@@ -192,6 +192,19 @@ APPCONTROL_LINK_MAX_AGE_SECONDS = _env_int("APPCONTROL_LINK_MAX_AGE_SECONDS", 36
 APPCONTROL_UPLOAD_MAX_BYTES = _env_int("APPCONTROL_UPLOAD_MAX_BYTES", 50 * 1024**3)
 
 APPCONTROL_JOB_HEARTBEAT_SECONDS = _env_int("APPCONTROL_JOB_HEARTBEAT_SECONDS", 5)
+# No job runs longer: its child processes are killed and the reaper fails it, heartbeat or not.
+APPCONTROL_JOB_TIMEOUT_SECONDS = _env_int("APPCONTROL_JOB_TIMEOUT_SECONDS", 6 * 3600)
+# Local scratch space of jobs (verified copies of artifacts, restore scripts).
+APPCONTROL_WORK_DIR = DATA_DIR / "work"
+# How programs that read tenant files are confined: "auto" (bubblewrap when installed), "bwrap"
+# (required), or "none" (the fallback: empty environment and working directory, unprivileged uid).
+APPCONTROL_SANDBOX = os.environ.get("APPCONTROL_SANDBOX", "auto")
+if APPCONTROL_SANDBOX not in {"auto", "bwrap", "none"}:
+    raise ImproperlyConfigured("APPCONTROL_SANDBOX must be auto, bwrap or none")
+APPCONTROL_SANDBOX_UID = _env_int("APPCONTROL_SANDBOX_UID", 65534)
+# Bounds of a media archive being restored or checked.
+APPCONTROL_MEDIA_MAX_FILES = _env_int("APPCONTROL_MEDIA_MAX_FILES", 1_000_000)
+APPCONTROL_MEDIA_MAX_BYTES = _env_int("APPCONTROL_MEDIA_MAX_BYTES", 100 * 1024**3)
 APPCONTROL_SCHEDULER_INTERVAL_SECONDS = _env_int("APPCONTROL_SCHEDULER_INTERVAL_SECONDS", 30)
 # A running job whose heartbeat is older than this is failed by the reaper.
 APPCONTROL_JOB_STALE_SECONDS = _env_int("APPCONTROL_JOB_STALE_SECONDS", 60)

@@ -273,4 +273,4 @@ def test_corrupt_tar_fails_the_check(world, provision, run_jobs):
     finish(run_jobs, upload["finish_url"])
     backup = Backup.objects.get()
     assert backup.success == "FAILURE"
-    assert "not a readable tar archive" in backup.service_instance_backups.get().errors[0]
+    assert "not a complete, readable tar archive" in backup.service_instance_backups.get().errors[0]

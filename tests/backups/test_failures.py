@@ -32,7 +32,7 @@ def test_unreachable_database_fails_with_a_clear_error(world, provision, run_job
 
 def test_newer_server_than_pg_dump_is_a_clear_error(world, provision, run_jobs, settings, postgres_url):
     provision(env_of(world, "live"), "postgres")
-    with mock.patch.object(postgres, "_tool_major_version", return_value=9):
+    with mock.patch.object(postgres, "_tool_version", return_value=(9, 6)):
         backup = take_backup(world, run_jobs, env_of(world, "live"))
     assert_failed_cleanly(backup, settings, "but this host's pg_dump is version 9")
 
@@ -88,7 +88,7 @@ def test_a_worker_that_dies_mid_backup_is_reaped(world, provision, settings):
     ServiceInstanceBackup.objects.filter(pk=sib.pk).update(started_at=stale)
     from appcontrol.backups.services import _artifact_name
 
-    partial = settings.APPCONTROL_BACKUP_DIR / (_artifact_name(sib) + ".partial")
+    partial = settings.APPCONTROL_BACKUP_DIR / (_artifact_name(sib) + ".partial-0123456789ab")
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"half a dump")
 

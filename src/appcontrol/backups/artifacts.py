@@ -5,12 +5,20 @@ the artifact's name until the writer is committed — a failed or interrupted wr
 that could pass for a finished artifact.
 """
 
+import contextlib
 import hashlib
 import os
+import secrets
+import shutil
+import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+
+from appcontrol.core.jobs import scratch_directory
+
+CHUNK = 1024 * 1024
 
 
 class ArtifactError(Exception):
@@ -50,7 +58,8 @@ class FileArtifactWriter(ArtifactWriter):
     def __init__(self, path: Path):
         super().__init__()
         self.path = path
-        self.partial = path.with_name(path.name + ".partial")
+        # Each writer its own partial file: two writers of one name never share bytes.
+        self.partial = path.with_name(f"{path.name}.partial-{secrets.token_hex(6)}")
         self.partial.parent.mkdir(parents=True, exist_ok=True)
         self.handle = open(self.partial, "wb")  # noqa: SIM115 - closed in commit/abort
 
@@ -95,7 +104,8 @@ class FileArtifactStore:
     def delete(self, name: str) -> None:
         path = self._path(name)
         path.unlink(missing_ok=True)
-        path.with_name(path.name + ".partial").unlink(missing_ok=True)
+        for partial in path.parent.glob(f"{path.name}.partial-*"):
+            partial.unlink(missing_ok=True)
 
 
 class S3ArtifactWriter(ArtifactWriter):
@@ -174,6 +184,28 @@ class S3ArtifactStore:
 
     def delete(self, name: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
+
+
+@contextlib.contextmanager
+def local_copy(store, name: str, sha256: str):
+    """The artifact as a local file at its start, checked against its recorded SHA-256 first: programs
+    restore from a complete file that is exactly what was backed up, never from a stream that could be
+    cut halfway. A local artifact is read in place; one in S3 is downloaded to the scratch directory."""
+    with contextlib.ExitStack() as stack:
+        if isinstance(store, FileArtifactStore):
+            handle = stack.enter_context(store.open(name))
+        else:
+            handle = stack.enter_context(tempfile.TemporaryFile(dir=scratch_directory()))
+            with contextlib.closing(store.open(name)) as remote:
+                shutil.copyfileobj(remote, handle, CHUNK)
+            handle.seek(0)
+        digest = hashlib.sha256()
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            raise ArtifactError("The artifact in storage does not match its recorded checksum; it was not used.")
+        handle.seek(0)
+        yield handle
 
 
 def artifact_store():

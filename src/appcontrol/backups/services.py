@@ -1,6 +1,7 @@
 """Backup actions: take, upload, download, restore, expire. Views, tasks and commands call these."""
 
 import logging
+import secrets
 from datetime import datetime
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from appcontrol.core.ids import encode_id
 from appcontrol.services.engines import EngineError, engine_for
 from appcontrol.services.models import ServiceInstance, ServiceStatus
 
-from .artifacts import ArtifactError, artifact_store
+from .artifacts import ArtifactError, artifact_store, local_copy
 from .models import (
     Backup,
     BackupDownload,
@@ -39,6 +40,10 @@ class BackupError(Exception):
         self.field = field
 
 
+class UploadConflict(BackupError):
+    """Another upload to the same URL completed first."""
+
+
 def _instances_for(environment: Environment, instances: list[ServiceInstance] | None) -> list[ServiceInstance]:
     if not instances:
         instances = list(environment.service_instances.select_related("service"))
@@ -55,9 +60,10 @@ def _instances_for(environment: Environment, instances: list[ServiceInstance] | 
     return instances
 
 
-def _artifact_name(sib: ServiceInstanceBackup) -> str:
+def _artifact_name(sib: ServiceInstanceBackup, attempt: str = "") -> str:
     extension = engine_for(sib.engine).artifact_extension
-    return f"{encode_id(sib.backup.environment_id)}/{encode_id(sib.pk)}.{extension}"
+    suffix = f"-{attempt}" if attempt else ""
+    return f"{encode_id(sib.backup.environment_id)}/{encode_id(sib.pk)}{suffix}.{extension}"
 
 
 @transaction.atomic
@@ -237,12 +243,19 @@ def upload_limit() -> int:
 
 
 def service_instance_backup_receive(*, sib: ServiceInstanceBackup, stream, max_bytes: int) -> None:
-    """Store an uploaded artifact; refuse it early when its first bytes show the wrong format."""
+    """Store an uploaded artifact; refuse it early when its first bytes show the wrong format.
+
+    Each request writes its own artifact; the first to complete is recorded (one conditional update),
+    any other is deleted and refused: size and checksum always describe the stored bytes.
+    """
     if sib.backup.state != BackupState.WORKING or sib.backup.started_at is not None:
         raise BackupError("This upload is already finished.")
+    if sib.artifact:
+        raise UploadConflict("A file was already uploaded to this URL.")
     engine = engine_for(sib.engine)
-    name = _artifact_name(sib)
-    writer = artifact_store().writer(name)
+    name = _artifact_name(sib, attempt=secrets.token_hex(4))
+    store = artifact_store()
+    writer = store.writer(name)
     try:
         head = stream.read(HEAD_BYTES)
         if not head:
@@ -260,11 +273,13 @@ def service_instance_backup_receive(*, sib: ServiceInstanceBackup, stream, max_b
     except BaseException:
         writer.abort()
         raise
-    sib.artifact = name
-    sib.size = writer.size
-    sib.sha256 = writer.sha256.hexdigest()
-    sib.taken_at = timezone.now()
-    sib.save(update_fields=["artifact", "size", "sha256", "taken_at"])
+    sib.artifact, sib.size, sib.sha256, sib.taken_at = name, writer.size, writer.sha256.hexdigest(), timezone.now()
+    recorded = ServiceInstanceBackup.objects.filter(
+        pk=sib.pk, artifact="", backup__started_at__isnull=True, backup__state=BackupState.WORKING
+    ).update(artifact=sib.artifact, size=sib.size, sha256=sib.sha256, taken_at=sib.taken_at)
+    if not recorded:
+        store.delete(name)
+        raise UploadConflict("Another upload to this URL completed first (or the upload was finished meanwhile).")
 
 
 def backup_upload_finish(*, backup: Backup) -> None:
@@ -284,7 +299,7 @@ def backup_upload_check(*, backup: Backup) -> None:
             _record_sib_errors(sib, ["Nothing was uploaded for this service instance."])
             continue
         try:
-            with store.open(sib.artifact) as artifact:
+            with local_copy(store, sib.artifact, sib.sha256) as artifact:
                 engine_for(sib.engine).verify_artifact(artifact)
         except (EngineError, ArtifactError) as error:
             store.delete(sib.artifact)
@@ -313,7 +328,12 @@ def backup_restore_create(
 
     if not items:
         raise BackupError("Name at least one service-instance backup to restore.", "service_instance_restores")
-    plan = []
+    parts = backup.service_instance_backups.count()
+    if len(items) > parts:
+        raise BackupError(
+            f"The backup has {parts} part(s); a restore names each at most once.", "service_instance_restores"
+        )
+    plan, seen_parts, seen_targets = [], set(), set()
     for sib, target in items:
         if sib.backup_id != backup.pk:
             raise BackupError(
@@ -341,6 +361,13 @@ def backup_restore_create(
                 f"Service instance {encode_id(target.pk)} is {target.service_status}, not ATTACHED.",
                 "service_instance_restores",
             )
+        if sib.pk in seen_parts or target.pk in seen_targets:
+            raise BackupError(
+                "Each service-instance backup and each target may appear only once in a restore.",
+                "service_instance_restores",
+            )
+        seen_parts.add(sib.pk)
+        seen_targets.add(target.pk)
         plan.append((sib, target))
     restore = BackupRestore.objects.create(backup=backup, notes=notes, created_by=user)
     for sib, target in plan:
@@ -359,7 +386,7 @@ def backup_restore_run(*, restore: BackupRestore) -> None:
         item.save(update_fields=["started_at"])
         sib = item.service_instance_backup
         try:
-            with store.open(sib.artifact) as artifact:
+            with local_copy(store, sib.artifact, sib.sha256) as artifact:
                 engine_for(sib.engine).restore(item.service_instance, artifact)
         except (EngineError, ArtifactError) as error:
             item.errors = [str(error)]

@@ -4,20 +4,32 @@ The task queue (django.tasks, database-backed by default) only carries `(runner 
 Everything a user sees — started, ended, errors, heartbeat — is on the row the runner owns, so a
 crashed worker cannot leave a job looking alive: while a job runs, a heartbeat thread touches
 `heartbeat_at`; `jobs_reap()` fails jobs whose heartbeat went stale and lets the runner clean up.
+
+A heartbeat proves the worker lives, not that the job moves: every job also has a deadline
+(`APPCONTROL_JOB_TIMEOUT_SECONDS`). Child processes are killed when it passes (`time_left()`), the
+heartbeat stops, and the reaper fails a job past its deadline even while its worker still beats.
+
+Jobs that touch the same thing (`concurrency_keys`, e.g. one service instance) run one at a time: a job
+whose keys are held is not started but put back in the queue for a little later.
 """
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.tasks import task
+from django.db import IntegrityError, connection, models, transaction
+from django.tasks import default_task_backend, task
 from django.utils import timezone
+
+from .models import JobLock
 
 logger = logging.getLogger(__name__)
 
 RUNNERS: dict[str, "JobRunner"] = {}
+BUSY_RETRY_SECONDS = 2
+_running = threading.local()
 
 
 class JobFields(models.Model):
@@ -30,6 +42,24 @@ class JobFields(models.Model):
 
     class Meta:
         abstract = True
+
+
+def time_left() -> float:
+    """Seconds until the running job's deadline; the whole job timeout outside a job."""
+    deadline = getattr(_running, "deadline", None)
+    if deadline is None:
+        return float(settings.APPCONTROL_JOB_TIMEOUT_SECONDS)
+    return max(deadline - time.monotonic(), 0.0)
+
+
+def scratch_directory():
+    """Where jobs keep local files (verified copies of artifacts, restore scripts)."""
+    settings.APPCONTROL_WORK_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return settings.APPCONTROL_WORK_DIR
+
+
+class Busy(Exception):
+    """Another running job holds one of this job's concurrency keys."""
 
 
 class JobRunner:
@@ -52,41 +82,95 @@ class JobRunner:
     def record_failure(self, obj, message: str) -> None:
         raise NotImplementedError
 
+    def concurrency_keys(self, obj) -> list[str]:
+        """Keys no two running jobs may share; none by default."""
+        return []
+
+    @property
+    def timeout(self) -> int:
+        return settings.APPCONTROL_JOB_TIMEOUT_SECONDS
+
+    def holder(self, pk) -> str:
+        return f"{self.name}:{pk}"
+
     def enqueue(self, pk) -> None:
         """Queue the job once the current transaction commits, so the worker finds the row."""
         transaction.on_commit(lambda: run_job.enqueue(self.name, str(pk)))
 
     def claim(self, pk):
-        """Mark the row started, unless another worker got it first or it is already over."""
-        with transaction.atomic():
-            obj = self.model.objects.select_for_update().filter(pk=pk).first()
-            if obj is None or obj.started_at is not None or obj.ended_at is not None:
-                return None
-            obj.started_at = obj.heartbeat_at = timezone.now()
-            obj.save(update_fields=["started_at", "heartbeat_at"])
+        """Mark the row started and take its keys, unless another worker got it first or it is already
+        over (None); raise Busy, changing nothing, while another job holds one of its keys."""
+        try:
+            with transaction.atomic():
+                obj = self.model.objects.select_for_update().filter(pk=pk).first()
+                if obj is None or obj.started_at is not None or obj.ended_at is not None:
+                    return None
+                _locks_take(self.concurrency_keys(obj), self.holder(pk))
+                obj.started_at = obj.heartbeat_at = timezone.now()
+                obj.save(update_fields=["started_at", "heartbeat_at"])
+        except IntegrityError:
+            raise Busy() from None  # another worker took a key between our check and our insert
         return obj
 
     def execute(self, pk) -> None:
-        obj = self.claim(pk)
+        while True:
+            try:
+                obj = self.claim(pk)
+                break
+            except Busy:
+                if _can_defer():
+                    logger.info("Job %s %s waits for a job on the same target", self.name, pk)
+                    run_job.using(run_after=timezone.now() + timedelta(seconds=BUSY_RETRY_SECONDS)).enqueue(
+                        self.name, str(pk)
+                    )
+                    return
+                time.sleep(BUSY_RETRY_SECONDS)  # a backend that cannot defer: wait here
         if obj is None:
             return
-        with Heartbeat(self.model, pk):
-            try:
-                self.run(obj)
-            except Exception as error:  # noqa: BLE001 - any failure is recorded on the row, never lost
-                logger.exception("Job %s %s failed", self.name, pk)
-                self.fail(obj, f"Unexpected error: {error}")
+        _running.deadline = time.monotonic() + self.timeout
+        try:
+            with Heartbeat(self.model, pk, _running.deadline):
+                try:
+                    self.run(obj)
+                except Exception as error:  # noqa: BLE001 - any failure is recorded on the row, never lost
+                    logger.exception("Job %s %s failed", self.name, pk)
+                    self.fail(obj, f"Unexpected error: {error}")
+        finally:
+            _running.deadline = None
+            JobLock.objects.filter(holder=self.holder(pk)).delete()
 
     def fail(self, obj, message: str) -> None:
         obj.refresh_from_db()  # the run may have changed the row before it failed
         self.record_failure(obj, message)
+        JobLock.objects.filter(holder=self.holder(obj.pk)).delete()
+
+
+def _can_defer() -> bool:
+    return default_task_backend.supports_defer
+
+
+def _holder_running(holder: str) -> bool:
+    name, _, pk = holder.partition(":")
+    runner = RUNNERS.get(name)
+    return runner is not None and runner.model.objects.filter(pk=pk, ended_at__isnull=True).exists()
+
+
+def _locks_take(keys: list[str], holder: str) -> None:
+    """Take every key or none (inside the caller's transaction); a key whose holder ended is stale."""
+    if not keys:
+        return
+    for lock in JobLock.objects.filter(key__in=keys).exclude(holder=holder):
+        if _holder_running(lock.holder):
+            raise Busy()
+        lock.delete()
+    JobLock.objects.bulk_create([JobLock(key=key, holder=holder) for key in sorted(set(keys))])
 
 
 class Heartbeat:
-    """Touch `heartbeat_at` every few seconds from a side thread while the job runs."""
+    """Touch `heartbeat_at` every few seconds from a side thread while the job runs, until its deadline."""
 
-    def __init__(self, model, pk):
-        self.model, self.pk = model, pk
+    def __init__(self, model, pk, deadline: float):
+        self.model, self.pk, self.deadline = model, pk, deadline
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{pk}")
 
@@ -101,7 +185,7 @@ class Heartbeat:
     def _beat(self):
         interval = settings.APPCONTROL_JOB_HEARTBEAT_SECONDS
         try:
-            while not self.stop.wait(interval):
+            while not self.stop.wait(interval) and time.monotonic() < self.deadline:
                 self.model.objects.filter(pk=self.pk, ended_at__isnull=True).update(heartbeat_at=timezone.now())
         finally:
             connection.close()
@@ -114,15 +198,22 @@ def run_job(runner_name: str, pk: str) -> None:
 
 
 def jobs_reap() -> int:
-    """Fail every job whose worker stopped sending heartbeats; return how many were reaped."""
-    stale_before = timezone.now() - timedelta(seconds=settings.APPCONTROL_JOB_STALE_SECONDS)
+    """Fail every job whose worker stopped sending heartbeats or which ran past its deadline; return how
+    many were reaped."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.APPCONTROL_JOB_STALE_SECONDS)
     reaped = 0
     for runner in RUNNERS.values():
-        stale = runner.model.objects.filter(
-            started_at__isnull=False, ended_at__isnull=True, heartbeat_at__lt=stale_before
-        )
+        overdue_before = stale_before - timedelta(seconds=runner.timeout)
+        running = runner.model.objects.filter(started_at__isnull=False, ended_at__isnull=True)
+        stale = running.filter(models.Q(heartbeat_at__lt=stale_before) | models.Q(started_at__lt=overdue_before))
         for obj in stale:
-            logger.warning("Reaping %s %s: no heartbeat since %s", runner.name, obj.pk, obj.heartbeat_at)
-            runner.fail(obj, "The worker stopped while running this job; it was marked failed.")
+            if obj.started_at < overdue_before:
+                logger.warning("Reaping %s %s: past its time limit (since %s)", runner.name, obj.pk, obj.started_at)
+                message = f"The job ran past its time limit ({runner.timeout} s); it was marked failed."
+            else:
+                logger.warning("Reaping %s %s: no heartbeat since %s", runner.name, obj.pk, obj.heartbeat_at)
+                message = "The worker stopped while running this job; it was marked failed."
+            runner.fail(obj, message)
             reaped += 1
     return reaped

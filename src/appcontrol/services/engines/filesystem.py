@@ -1,6 +1,8 @@
+import ctypes
 import os
 import shutil
-import tarfile
+import subprocess
+import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -9,14 +11,75 @@ from django.conf import settings
 from django.utils import timezone
 
 from appcontrol.core.ids import encode_id
+from appcontrol.core.jobs import time_left
+from appcontrol.core.sandbox import Child, Sandbox, bubblewrap, child_environment, run_child
 
+from . import media_archive
 from .base import Engine, EngineError, variable_name
 
 GZIP_MAGIC = b"\x1f\x8b"
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def media_limits() -> media_archive.Limits:
+    return media_archive.Limits(settings.APPCONTROL_MEDIA_MAX_FILES, settings.APPCONTROL_MEDIA_MAX_BYTES)
+
+
+def _archive_tool(command: str, *arguments: str) -> list[str]:
+    """`media_archive.py` run by this Python with no site-packages and no environment (`-I -S`)."""
+    return [sys._base_executable, "-I", "-S", media_archive.__file__, command, *arguments]
+
+
+def _archive_sandbox(read_only=(), writable=()) -> Sandbox:
+    return Sandbox(read_only=(sys.base_prefix, media_archive.__file__, *read_only), writable=tuple(writable))
+
+
+def _refusal(result, what: str) -> EngineError:
+    if result.timed_out:
+        return EngineError(f"{what} did not finish before the job's time limit and was stopped.")
+    return EngineError(f"The storage archive cannot be restored: {result.stderr or f'exit code {result.returncode}'}")
+
+
+def check_media_archive(source) -> None:
+    """Read a whole archive as a restore would (in the sandbox where there is one), writing nothing."""
+    if bubblewrap() is None:
+        try:
+            media_archive.check(source, media_limits())
+        except media_archive.ArchiveError as error:
+            raise EngineError(f"The storage archive cannot be restored: {error}") from None
+        return
+    limits = media_limits()
+    result = run_child(
+        _archive_tool("check", str(limits.max_files), str(limits.max_bytes)),
+        sandbox=_archive_sandbox(), env=child_environment(), timeout=time_left(), stdin=source,
+    )  # fmt: skip
+    if not result.ok:
+        raise _refusal(result, "Checking the archive")
+
+
+def _exchange(first: Path, second: Path) -> None:
+    """Swap two directories in one step where the kernel can (renameat2), else in two renames."""
+    if not second.exists():
+        first.rename(second)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        if renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE) == 0:
+            return
+    retired = second.with_name(second.name + ".retired")
+    shutil.rmtree(retired, ignore_errors=True)
+    second.rename(retired)
+    first.rename(second)
+    retired.rename(first)
 
 
 class FilesystemEngine(Engine):
-    """Media storage in a local directory; artifacts are gzip-compressed tar archives."""
+    """Media storage in a local directory; artifacts are gzip-compressed tar archives.
+
+    Archives are written and extracted by `media_archive.py` in the sandbox, which sees only the one
+    directory concerned (and without bubblewrap, by the same code in the worker)."""
 
     name = "filesystem"
     artifact_extension = "tar.gz"
@@ -27,6 +90,7 @@ class FilesystemEngine(Engine):
     def provision(self, instance) -> dict[str, str]:
         path = settings.APPCONTROL_SERVICES_DIR / "storage" / encode_id(instance.pk)
         path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o755)
         instance.resource = {"path": str(path)}
         return {variable_name(instance.prefix, "STORAGE"): f"file://{path}"}
 
@@ -39,49 +103,54 @@ class FilesystemEngine(Engine):
         if not root.is_dir():
             raise EngineError(f"The storage directory {root.name} is missing.")
         taken_at = timezone.now()
-        with tarfile.open(fileobj=out, mode="w|gz") as archive:
-            for directory, subdirectories, files in os.walk(root):
-                subdirectories.sort()
-                for name in sorted(files):
-                    full = Path(directory) / name
-                    archive.add(full, arcname=str(full.relative_to(root)), recursive=False)
+        if bubblewrap() is None:
+            media_archive.create(root, out)
+            return taken_at
+        sandbox = _archive_sandbox(read_only=[str(root)])
+        argv = _archive_tool("create", str(root))
+        with Child(argv, sandbox, child_environment(), time_left(), stdout=subprocess.PIPE) as child:
+            while chunk := child.stdout_pipe.read(1024 * 1024):
+                out.write(chunk)
+            result = child.wait()
+        if not result.ok:
+            raise EngineError(f"The storage directory could not be archived: {result.stderr or result.returncode}")
         return taken_at
 
     def restore(self, instance, source) -> None:
+        """Extract into a fresh directory beside the storage, then swap the two: the storage is the old tree
+        or the new one, never a mix, and a refused archive leaves it untouched."""
         root = self._path(instance)
         staged = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.restore-"))
         try:
-            with tarfile.open(fileobj=source, mode="r|*") as archive:
-                # The "data" filter refuses absolute paths, links out of the tree and devices.
-                archive.extractall(staged, filter="data")
-        except (tarfile.TarError, OSError, EOFError) as error:
+            staged.chmod(root.stat().st_mode & 0o7777 if root.is_dir() else 0o755)
+            self._extract(source, staged)
+            _exchange(staged, root)
+        finally:
             shutil.rmtree(staged, ignore_errors=True)
-            raise EngineError(f"The storage archive cannot be restored: {error}") from None
-        # Swap whole directories, so the storage is either the old tree or the new one.
-        retired = root.with_name(f".{root.name}.retired")
-        shutil.rmtree(retired, ignore_errors=True)
-        root.rename(retired)
-        staged.rename(root)
-        shutil.rmtree(retired, ignore_errors=True)
+
+    def _extract(self, source, staged: Path) -> None:
+        if bubblewrap() is None:
+            try:
+                media_archive.extract(source, staged, media_limits())
+            except media_archive.ArchiveError as error:
+                raise EngineError(f"The storage archive cannot be restored: {error}") from None
+            except OSError as error:
+                raise EngineError(f"The storage archive could not be written: {error}") from None
+            return
+        limits = media_limits()
+        result = run_child(
+            _archive_tool("extract", str(staged), str(limits.max_files), str(limits.max_bytes)),
+            sandbox=_archive_sandbox(writable=[str(staged)]), env=child_environment(), timeout=time_left(),
+            stdin=source,
+        )  # fmt: skip
+        if not result.ok:
+            raise _refusal(result, "The restore")
 
     def check_artifact(self, head: bytes) -> None:
         check_tar_head(head)
 
     def verify_artifact(self, source) -> None:
-        verify_tar(source)
-
-
-def verify_tar(source) -> None:
-    """Walk the whole archive: a truncated or corrupt one fails here, not halfway through a restore."""
-    try:
-        with tarfile.open(fileobj=source, mode="r|*") as archive:
-            for member in archive:
-                if member.isfile():
-                    handle = archive.extractfile(member)
-                    while handle.read(1024 * 1024):
-                        pass
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise EngineError(f"This is not a readable tar archive: {error}") from None
+        check_media_archive(source)
 
 
 def check_tar_head(head: bytes) -> None:

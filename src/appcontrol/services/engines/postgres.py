@@ -1,9 +1,13 @@
-"""PostgreSQL: one database and one login role per service instance, dumped with pg_dump.
+"""PostgreSQL: one database and one login role per service instance.
 
-The operator's DSN (APPCONTROL_POSTGRES_URL) must be allowed to create databases and roles. Dumps
-and restores connect with it and act as the instance's role (`SET ROLE`), so restored objects
-belong to the application's role. Passwords travel in a temporary 0600 PGPASSFILE, never on a
-command line or in the environment where `ps` would show them.
+The operator's DSN (APPCONTROL_POSTGRES_URL) creates and removes databases and roles, and nothing else:
+everything that reads or runs a tenant's data — pg_dump, pg_restore, psql — connects **as the instance's
+own role**, a plain login role that owns its database and may connect to no other instance's database.
+Restoring a dump *is* running the dump's SQL; run with the tenant's rights, `RESET ROLE`,
+`COPY … PROGRAM`, `CREATE ROLE` or a superuser-only extension simply fail, and the restore with them.
+
+Those tools run confined (`appcontrol.core.sandbox`), with the role's password in a 0600 PGPASSFILE that
+names only that host, database and role — never on a command line or in the environment.
 """
 
 import contextlib
@@ -13,9 +17,9 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import threading
 from datetime import datetime
-from urllib.parse import quote
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
 from django.conf import settings
@@ -24,14 +28,22 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from appcontrol.core.ids import encode_id
+from appcontrol.core.jobs import scratch_directory, time_left
+from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over, private_directory, run_child
 
 from .base import Engine, EngineError, variable_name
+from .sql_script import ScriptError, confine_script
 
 CHUNK = 1024 * 1024
 CUSTOM_DUMP_MAGIC = b"PGDMP"
+# psql learned `\restrict` (refuse every backslash command until `\unrestrict <key>`) in these releases.
+PSQL_RESTRICT_SINCE = {13: 22, 14: 19, 15: 14, 16: 10, 17: 6}
+# Run before the script, in its transaction: the database ends up exactly as the script leaves it.
+RESTORE_PREAMBLE = b"DROP OWNED BY CURRENT_USER;\nCREATE SCHEMA IF NOT EXISTS public;\n"
+PSQL_LOCATION = re.compile(r"^psql:<stdin>:\d+: ", re.MULTILINE)
 
 
-def _admin_params(dbname: str | None = None) -> dict:
+def _operator_params(dbname: str | None = None) -> dict:
     params = conninfo_to_dict(settings.APPCONTROL_POSTGRES_URL)
     if dbname:
         params["dbname"] = dbname
@@ -40,49 +52,117 @@ def _admin_params(dbname: str | None = None) -> dict:
 
 
 def _tool(name: str) -> str:
-    """The absolute path of a PostgreSQL client tool, from APPCONTROL_PG_BIN_DIR or the PATH."""
+    """The absolute path of a PostgreSQL client tool, from APPCONTROL_PG_BIN_DIR or the PATH.
+
+    Debian's /usr/bin/psql is a Perl wrapper that reads /etc to pick a version; the sandbox runs the
+    newest real binary instead.
+    """
     path = shutil.which(name, path=settings.APPCONTROL_PG_BIN_DIR or None)
     if path is None:
         raise EngineError(f"{name} is not installed on the appcontrol server (or not in APPCONTROL_PG_BIN_DIR).")
+    if os.path.realpath(path).endswith("/pg_wrapper"):
+        versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]))
+        if versions:
+            return str(versions[-1])
     return path
 
 
-def _tool_major_version(tool: str) -> int:
-    output = subprocess.run([_tool(tool), "--version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"\(PostgreSQL\)\s+(\d+)", output) or re.search(r"(\d+)", output)
+def _tool_version(tool: str) -> tuple[int, int]:
+    output = subprocess.run(
+        [_tool(tool), "--version"], capture_output=True, text=True, check=True, env=child_environment(), timeout=30
+    ).stdout
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?", output) or re.search(r"(\d+)(?:\.(\d+))?", output)
     if match is None:
         raise EngineError(f"Cannot tell the version of {tool} from {output.strip()!r}.")
-    return int(match.group(1))
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def _require_restrict_support() -> None:
+    major, minor = _tool_version("psql")
+    if major < 18 and minor < PSQL_RESTRICT_SINCE.get(major, 10**6):
+        raise EngineError(
+            f"psql {major}.{minor} cannot confine a restore script (\\restrict arrived in 13.22, 14.19, 15.14, "
+            "16.10 and 17.6); install current PostgreSQL client tools on the appcontrol server."
+        )
+
+
+def _instance_password(instance) -> str:
+    """The role's password, from the DATABASE_URL variable the instance published when provisioned."""
+    for variable in instance.variables.all():
+        if variable.name.endswith("DATABASE_URL"):
+            password = urlsplit(variable.value).password
+            if password:
+                return unquote(password)
+    raise EngineError("The credentials of this database service instance are missing; it cannot be reached.")
+
+
+def _instance_params(instance) -> dict:
+    operator = _operator_params()
+    params = {
+        "host": operator.get("host", "localhost"),
+        "port": str(operator.get("port", 5432)),
+        "dbname": instance.resource["database"],
+        "user": instance.resource["role"],
+        "password": _instance_password(instance),
+    }
+    for key in ("sslmode", "sslrootcert"):
+        if key in operator:
+            params[key] = operator[key]
+    return params
+
+
+def _passfile_line(params: dict) -> str:
+    def escape(value) -> str:
+        return str(value).replace("\\", "\\\\").replace(":", "\\:")
+
+    fields = (params["host"], params["port"], params["dbname"], params["user"], params["password"])
+    return ":".join(escape(field) for field in fields) + "\n"
 
 
 @contextlib.contextmanager
-def _client_environment(params: dict):
-    """Environment for libpq tools: connection settings, and the password in a 0600 PGPASSFILE."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    env.update(
-        PGHOST=params.get("host", "localhost"),
-        PGPORT=str(params.get("port", 5432)),
-        PGUSER=params.get("user", "postgres"),
-        PGDATABASE=params["dbname"],
-        PGCONNECT_TIMEOUT=str(params.get("connect_timeout", 10)),
-    )
-    password = params.get("password")
-    if not password:
-        yield env
+def _libpq_child(params: dict):
+    """The environment and sandbox for a tool connecting with `params`: a PGPASSFILE naming exactly this
+    host, database and role; the network (or only the server's socket directory) and nothing else."""
+    with private_directory() as private:
+        passfile = private / "pgpass"
+        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(_passfile_line(params))
+        hand_over(passfile)
+        env = child_environment(
+            PGHOST=params["host"], PGPORT=params["port"], PGDATABASE=params["dbname"], PGUSER=params["user"],
+            PGPASSFILE=str(passfile), PGCONNECT_TIMEOUT="10", PGAPPNAME="appcontrol",
+        )  # fmt: skip
+        for key, variable in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT")):
+            if key in params:
+                env[variable] = params[key]
+        socket_directory = params["host"] if params["host"].startswith("/") else None
+        read_only = (str(private), *((socket_directory,) if socket_directory else ()))
+        yield env, Sandbox(read_only=read_only, network=socket_directory is None)
+
+
+def _psql_errors(stderr: str) -> str:
+    return PSQL_LOCATION.sub("", stderr).strip()
+
+
+@contextlib.contextmanager
+def _as_local_file(head: bytes, source, directory: Path):
+    """The whole artifact as a local file from its start: pg_restore reads a file, never a pipe that can
+    be cut. A local file given by the caller is used as it is; any other stream is copied first."""
+    try:
+        source.fileno()
+        source.seek(0)
+        is_local_file = True
+    except (AttributeError, OSError, ValueError):
+        is_local_file = False
+    if is_local_file:
+        yield source
         return
-    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
-    with tempfile.NamedTemporaryFile("w", prefix="pgpass-", delete=True) as passfile:
-        os.chmod(passfile.name, 0o600)
-        passfile.write(f"*:*:*:*:{escaped}\n")
-        passfile.flush()
-        env["PGPASSFILE"] = passfile.name
-        yield env
-
-
-def _stderr_text(handle) -> str:
-    handle.seek(0)
-    text = handle.read().decode("utf-8", "replace").strip()
-    return text[-2000:]
+    with tempfile.TemporaryFile(dir=directory) as copy:
+        copy.write(head)
+        shutil.copyfileobj(source, copy, CHUNK)
+        copy.seek(0)
+        yield copy
 
 
 class PostgresEngine(Engine):
@@ -99,26 +179,48 @@ class PostgresEngine(Engine):
     def _connect(self, dbname: str | None = None):
         self._require_configured()
         try:
-            return psycopg.connect(**_admin_params(dbname), autocommit=True)
+            return psycopg.connect(**_operator_params(dbname), autocommit=True)
         except psycopg.OperationalError as error:
             raise EngineError(f"Cannot connect to the PostgreSQL server: {str(error).strip()}") from None
 
     def provision(self, instance) -> dict[str, str]:
         name = f"si_{encode_id(instance.pk)}"
         password = secrets.token_urlsafe(24)
-        role, database = sql.Identifier(name), sql.Identifier(name)
         with self._connect() as admin:
-            admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(password)))
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
             instance.resource = {"database": name, "role": name}
-            # Membership lets the operator's role act as the instance's role in dumps and restores.
-            admin.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(role))
-            admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, role))
-            admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
-        params = _admin_params()
+            # Membership lets the operator's role create the database for it and manage its privileges.
+            admin.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(name)))
+            self._confine_role(admin, name, password)
+        params = _operator_params()
         host = settings.APPCONTROL_POSTGRES_PUBLIC_HOST or params.get("host", "localhost")
         port = params.get("port", 5432)
         url = f"postgres://{name}:{quote(password, safe='')}@{host}:{port}/{name}"
         return {variable_name(instance.prefix, "DATABASE"): url}
+
+    def _confine_role(self, admin, name: str, password: str) -> None:
+        """The instance's role may log in to its own database and do nothing beyond it; nobody else may
+        connect there. The password goes over the wire already hashed (SCRAM), so no server log shows it."""
+        role = sql.Identifier(name)
+        verifier = admin.pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256").decode()
+        admin.execute(
+            sql.SQL(
+                "ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
+                "INHERIT CONNECTION LIMIT -1 PASSWORD {}"
+            ).format(role, sql.Literal(verifier))
+        )
+        admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(role))
+        admin.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(role, role))
+
+    def secure(self, instance) -> None:
+        """Re-apply the role's limits and its recorded password; every dump and restore does this first, and
+        `appcontrol service-instances secure` does it for instances provisioned by older versions."""
+        name = instance.resource.get("role")
+        if not name:
+            return
+        with self._connect() as admin:
+            self._confine_role(admin, name, _instance_password(instance))
 
     def deprovision(self, instance) -> None:
         name = instance.resource.get("role")
@@ -131,7 +233,7 @@ class PostgresEngine(Engine):
     def _check_versions(self, tool: str) -> None:
         with self._connect() as admin:
             server = int(admin.execute("SHOW server_version_num").fetchone()[0]) // 10000
-        local = _tool_major_version(tool)
+        local, _ = _tool_version(tool)
         if server > local:
             raise EngineError(
                 f"The PostgreSQL server is version {server} but this host's {tool} is version {local}; "
@@ -140,95 +242,79 @@ class PostgresEngine(Engine):
 
     def dump(self, instance, out) -> datetime:
         self._check_versions("pg_dump")
-        params = _admin_params(instance.resource["database"])
+        self.secure(instance)
         argv = [
             _tool("pg_dump"), "--format=custom", f"--compress={settings.APPCONTROL_PG_DUMP_COMPRESSION}",
-            "--no-owner", "--no-privileges",
+            "--no-owner", "--no-privileges", "--no-password",
         ]  # fmt: skip
-        with _client_environment(params) as env, tempfile.TemporaryFile() as stderr:
-            taken_at = timezone.now()  # pg_dump takes its snapshot as it starts
-            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, env=env)
-            try:
-                while chunk := process.stdout.read(CHUNK):
+        with _libpq_child(_instance_params(instance)) as (env, sandbox):
+            with Child(argv, sandbox, env, time_left(), stdout=subprocess.PIPE) as child:
+                taken_at = timezone.now()  # pg_dump takes its snapshot as it starts
+                while chunk := child.stdout_pipe.read(CHUNK):
                     out.write(chunk)
-            except BaseException:
-                process.kill()
-                raise
-            finally:
-                process.stdout.close()
-                returncode = process.wait()
-            if returncode != 0:
-                raise EngineError(f"pg_dump failed (exit code {returncode}): {_stderr_text(stderr)}")
+                result = child.wait()
+        if result.timed_out:
+            raise EngineError("pg_dump did not finish before the job's time limit and was stopped.")
+        if result.returncode != 0:
+            raise EngineError(f"pg_dump failed (exit code {result.returncode}): {result.stderr}")
         return taken_at
 
-    def restore(self, instance, source) -> None:
-        """Replay the artifact through psql in one transaction: on any error nothing changes.
+    def _confined_script(self, head: bytes, source, directory: Path, preamble: bytes = b""):
+        """The artifact as a confined psql script in a local file: plain SQL is checked as it is copied; a
+        custom-format dump is first turned into SQL by pg_restore (sandboxed, no network), and that SQL —
+        which a crafted archive controls too — is checked the same way."""
+        script = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - the caller closes it
+        try:
+            if not head.startswith(CUSTOM_DUMP_MAGIC):
+                confine_script(_Prefixed(head, source), script, preamble)
+            else:
+                with _as_local_file(head, source, directory) as dump:
+                    self._convert_dump(dump, script, preamble)
+        except ScriptError as error:
+            script.close()
+            raise EngineError(f"This SQL cannot be restored: {error}") from None
+        except BaseException:
+            script.close()
+            raise
+        script.seek(0)
+        return script
 
-        The role's objects are dropped first (`DROP OWNED`), inside the same transaction, so the
-        database ends up exactly as dumped. A custom-format dump is turned into SQL by pg_restore.
-        """
-        self._check_versions("pg_restore")
-        role = instance.resource["role"]
-        params = _admin_params(instance.resource["database"])
+    def _convert_dump(self, dump, script, preamble: bytes) -> None:
+        argv = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-"]
+        with Child(argv, Sandbox(), child_environment(), time_left(), stdin=dump, stdout=subprocess.PIPE) as child:
+            confine_script(child.stdout_pipe, script, preamble)  # a refused script: the child is killed
+            result = child.wait()
+        if result.timed_out:
+            raise EngineError("pg_restore did not finish before the job's time limit and was stopped.")
+        if result.returncode != 0:
+            raise EngineError(f"pg_restore cannot read this dump: {result.stderr}")
+
+    def restore(self, instance, source) -> None:
+        """Run the artifact, confined, as the instance's role, in one transaction: on any error, a timeout
+        or a killed worker (the sandbox dies with it), nothing changes."""
+        self._check_versions("psql")
+        _require_restrict_support()
         head = source.read(len(CUSTOM_DUMP_MAGIC))
-        preamble = (
-            sql.SQL("SET ROLE {role};\nDROP OWNED BY {role};\nCREATE SCHEMA IF NOT EXISTS public;\n")
-            .format(role=sql.Identifier(role))
-            .as_string()
-            .encode()
-        )
-        psql_argv = [_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1"]
-        with (
-            _client_environment(params) as env,
-            tempfile.TemporaryFile() as psql_errors,
-            tempfile.TemporaryFile() as restore_errors,
-        ):
-            psql = subprocess.Popen(
-                psql_argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=env
-            )
-            converter = None
-            try:
-                psql.stdin.write(preamble)
-                if head == CUSTOM_DUMP_MAGIC:
-                    converter = subprocess.Popen(
-                        [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-"],
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=restore_errors, env=env,
-                    )  # fmt: skip
-                    feeder = threading.Thread(target=_feed, args=(head, source, converter.stdin), daemon=True)
-                    feeder.start()
-                    while chunk := converter.stdout.read(CHUNK):
-                        psql.stdin.write(chunk)
-                    feeder.join()
-                else:
-                    psql.stdin.write(head)
-                    while chunk := source.read(CHUNK):
-                        psql.stdin.write(chunk)
-                psql.stdin.close()
-            except BrokenPipeError:
-                pass  # psql stopped on an error; its message is read below
-            finally:
-                if converter is not None and converter.wait() != 0:
-                    psql.kill()
-                    psql.wait()
-                    raise EngineError(f"pg_restore could not read the dump: {_stderr_text(restore_errors)}")
-                returncode = psql.wait()
-            if returncode != 0:
-                raise EngineError(f"The restore failed and was rolled back: {_stderr_text(psql_errors)}")
+        argv = [
+            _tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--single-transaction",
+            "--set=ON_ERROR_STOP=1", "--file=-",
+        ]  # fmt: skip
+        with self._confined_script(head, source, scratch_directory(), RESTORE_PREAMBLE) as script:
+            self.secure(instance)
+            with _libpq_child(_instance_params(instance)) as (env, sandbox):
+                result = run_child(argv, sandbox=sandbox, env=env, timeout=time_left(), stdin=script)
+        if result.timed_out:
+            raise EngineError("The restore did not finish before the job's time limit; it was stopped and rolled back.")
+        if result.returncode != 0:
+            raise EngineError(f"The restore failed and was rolled back: {_psql_errors(result.stderr)}")
 
     def verify_artifact(self, source) -> None:
-        """pg_restore must read a custom-format dump to its end (a truncated one fails here, not halfway
-        through a restore); plain SQL is checked by its start."""
+        """An upload must be restorable: a custom-format dump is read to its end by pg_restore (a truncated
+        one fails here, not halfway through a restore), and its SQL, like plain SQL, holds no psql command."""
         head = source.read(4096)
         self.check_artifact(head)
-        if not head.startswith(CUSTOM_DUMP_MAGIC):
-            return
-        with tempfile.TemporaryFile() as errors:
-            process = subprocess.Popen(
-                [_tool("pg_restore"), "--file=-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
-            )
-            _feed(head, source, process.stdin)
-            if process.wait() != 0:
-                raise EngineError(f"pg_restore cannot read this dump: {_stderr_text(errors)}")
+        with self._confined_script(head, source, scratch_directory()):
+            pass
 
     def check_artifact(self, head: bytes) -> None:
         if head.startswith(CUSTOM_DUMP_MAGIC):
@@ -242,13 +328,21 @@ class PostgresEngine(Engine):
             raise EngineError("This is neither a PostgreSQL custom-format dump nor plain SQL.")
 
 
-def _feed(head: bytes, source, sink) -> None:
-    try:
-        sink.write(head)
-        while chunk := source.read(CHUNK):
-            sink.write(chunk)
-    except BrokenPipeError:
-        pass
-    finally:
-        with contextlib.suppress(BrokenPipeError):
-            sink.close()
+class _Prefixed:
+    """A stream whose first bytes were already read."""
+
+    def __init__(self, head: bytes, stream):
+        self.head, self.stream = head, stream
+
+    def readline(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.stream.readline(size)
+        newline = self.head.find(b"\n")
+        if newline >= 0 and (size < 0 or newline < size):
+            line, self.head = self.head[: newline + 1], self.head[newline + 1 :]
+            return line
+        line, self.head = self.head, b""
+        if size >= 0 and len(line) >= size:
+            line, self.head = line[:size], line[size:]
+            return line
+        return line + self.stream.readline(-1 if size < 0 else size - len(line))

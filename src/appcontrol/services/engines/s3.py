@@ -9,7 +9,6 @@ import shutil
 import tarfile
 import tempfile
 from datetime import datetime
-from pathlib import PurePosixPath
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -18,15 +17,9 @@ from django.utils import timezone
 from appcontrol.core.ids import encode_id
 from appcontrol.core.s3 import s3_client, s3_configured
 
+from . import media_archive
 from .base import Engine, EngineError, variable_name
-from .filesystem import check_tar_head, verify_tar
-
-
-def _safe_member_name(name: str) -> str:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise EngineError(f"The archive holds an unsafe path: {name!r}.")
-    return str(path)
+from .filesystem import check_media_archive, check_tar_head, media_limits
 
 
 class S3Engine(Engine):
@@ -96,21 +89,19 @@ class S3Engine(Engine):
         staging = f"{prefix.rstrip('/')}.restore-{secrets.token_hex(4)}/"
         restored = set()
         try:
-            with tarfile.open(fileobj=source, mode="r|*") as archive:
-                for member in archive:
-                    if not member.isfile():
-                        continue
-                    name = _safe_member_name(member.name)
-                    # A streamed archive cannot seek, boto3 wants to: spool each file (to disk if large).
-                    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-                        shutil.copyfileobj(archive.extractfile(member), spool, 1024 * 1024)
-                        spool.seek(0)
-                        client.upload_fileobj(spool, bucket, staging + name)
-                    restored.add(name)
-        except (tarfile.TarError, EOFError, OSError) as error:
+            for name, member, archive in media_archive.members(source, media_limits()):
+                if not member.isreg():
+                    continue
+                # A streamed archive cannot seek, boto3 wants to: spool each file (to disk if large).
+                with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+                    shutil.copyfileobj(archive.extractfile(member), spool, 1024 * 1024)
+                    spool.seek(0)
+                    client.upload_fileobj(spool, bucket, staging + name)
+                restored.add(name)
+        except media_archive.ArchiveError as error:
             self._delete_prefix(staging)
             raise EngineError(f"The storage archive cannot be restored: {error}") from None
-        except EngineError:
+        except BaseException:
             self._delete_prefix(staging)
             raise
         for name in sorted(restored):
@@ -124,4 +115,4 @@ class S3Engine(Engine):
         check_tar_head(head)
 
     def verify_artifact(self, source) -> None:
-        verify_tar(source)
+        check_media_archive(source)
