@@ -1,6 +1,8 @@
 import hashlib
 from pathlib import Path
 
+from django.test import Client
+
 from appcontrol.applications.models import EnvironmentVariable
 from appcontrol.core.ids import encode_id
 from tests.conftest import api_url
@@ -52,3 +54,33 @@ def tree_digest(root: Path) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+def start_upload(world, environment, instance, actor="member"):
+    response = world.client(actor).post(
+        "/apps/v3/backups/upload/",
+        {
+            "environment": encode_id(environment.pk),
+            "services": [encode_id(instance.pk)],
+            "notes": "Divio CLI push",
+            "scheduled_for_deletion_at": "2099-01-01T00:00:00+00:00",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    target = body["results"][encode_id(instance.pk)]
+    assert target["handler"] == "exo-presigned-v1"
+    assert target["upload_parameters"]["http_method"] == "PUT" and target["upload_parameters"]["max_file_size"] > 0
+    return body["uuid"], target
+
+
+def put(url, data: bytes):
+    return Client().put(url.replace("http://testserver", ""), data, content_type="application/octet-stream")
+
+
+def finish(run_jobs, url):
+    with run_jobs():
+        response = Client().post(url.replace("http://testserver", ""), HTTP_AUTHORIZATION="Basic eDp5")
+    assert response.status_code == 202
+    return response

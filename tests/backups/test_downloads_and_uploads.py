@@ -14,7 +14,7 @@ from appcontrol.backups.models import Backup
 from appcontrol.core.ids import decode_id, encode_id
 from tests.conftest import api_url
 
-from .helpers import env_of, restore, take_backup
+from .helpers import env_of, finish, put, restore, start_upload, take_backup
 
 
 def request_download(world, backup, actor="member"):
@@ -72,6 +72,13 @@ def test_download_supports_ranges_for_resuming(world, database_backup):
     assert unsatisfiable.status_code == 416 and unsatisfiable["Content-Range"] == f"bytes */{len(whole)}"
 
 
+@pytest.mark.parametrize("header", ["bytes=0-1,5-6", "items=0-1", "bytes=5-2", "bytes=x-"])
+def test_a_range_this_server_does_not_serve_gets_the_whole_artifact(world, database_backup, header):
+    item = request_download(world, database_backup)
+    response, body = fetch(item["download_url"], HTTP_RANGE=header)
+    assert response.status_code == 200 and len(body) == item["size"] and "Content-Range" not in response
+
+
 def test_tampered_and_expired_links_are_refused(world, database_backup, settings):
     url = request_download(world, database_backup)["download_url"]
     token = url.rstrip("/").rsplit("/", 1)[1]
@@ -106,36 +113,6 @@ def test_postgres_artifact_is_a_valid_custom_dump(world, provision, run_jobs, po
     _, body = fetch(request_download(world, backup)["download_url"])
     listing = subprocess.run(["pg_restore", "--list"], input=body, capture_output=True, check=True).stdout
     assert b"TABLE public notes" in listing
-
-
-def start_upload(world, environment, instance, actor="member"):
-    response = world.client(actor).post(
-        "/apps/v3/backups/upload/",
-        {
-            "environment": encode_id(environment.pk),
-            "services": [encode_id(instance.pk)],
-            "notes": "Divio CLI push",
-            "scheduled_for_deletion_at": "2099-01-01T00:00:00+00:00",
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    target = body["results"][encode_id(instance.pk)]
-    assert target["handler"] == "exo-presigned-v1"
-    assert target["upload_parameters"]["http_method"] == "PUT" and target["upload_parameters"]["max_file_size"] > 0
-    return body["uuid"], target
-
-
-def put(url, data: bytes):
-    return Client().put(url.replace("http://testserver", ""), data, content_type="application/octet-stream")
-
-
-def finish(run_jobs, url):
-    with run_jobs():
-        response = Client().post(url.replace("http://testserver", ""), HTTP_AUTHORIZATION="Basic eDp5")
-    assert response.status_code == 202
-    return response
 
 
 def test_upload_finish_and_restore_a_sqlite_database(world, provision, run_jobs, tmp_path):

@@ -39,7 +39,9 @@ def test_postgres_backup_and_restore_bring_rows_back(world, provision, run_jobs,
         conn.execute("update notes set body = 'changed'")
         conn.execute("create table added_later (x int)")
     result = restore(world, run_jobs, backup, actor="admin")
-    assert result["finished"] is True and result["success"] == "SUCCESS", result["service_instance_restores"][0]["errors"]
+    assert result["finished"] is True and result["success"] == "SUCCESS", result["service_instance_restores"][0][
+        "errors"
+    ]
     assert rows(url) == before
     with psycopg.connect(url) as conn:  # objects created after the backup are gone too
         assert conn.execute("select to_regclass('added_later')").fetchone()[0] is None

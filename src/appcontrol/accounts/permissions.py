@@ -1,6 +1,6 @@
 from rest_framework import permissions
 
-from .models import MANAGING_ROLES
+from .selectors import manages_organisation
 
 
 class TokenAllowsMethod(permissions.BasePermission):
@@ -27,7 +27,4 @@ class CanManageOrganisationObject(permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         if view.action not in getattr(view, "managing_actions", ()):
             return True
-        role = request.user.memberships.filter(organisation_id=view.get_organisation_id(obj)).values_list(
-            "role", flat=True
-        )
-        return bool(set(role) & MANAGING_ROLES)
+        return manages_organisation(request.user, view.get_organisation_id(obj))

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Organisation
+from .models import MANAGING_ROLES, Organisation
 
 
 def visible_organisation_ids(request) -> QuerySet:
@@ -15,6 +15,11 @@ def visible_organisation_ids(request) -> QuerySet:
     if token is not None and token.organisation_id is not None:
         organisations = organisations.filter(pk=token.organisation_id)
     return organisations.values("pk")
+
+
+def manages_organisation(user, organisation_id) -> bool:
+    """Whether the user is an owner or admin of the organisation (destructive actions need it)."""
+    return user.memberships.filter(organisation_id=organisation_id, role__in=MANAGING_ROLES).exists()
 
 
 def visible_organisations(request) -> QuerySet:

@@ -1,3 +1,6 @@
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -10,10 +13,24 @@ slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
     "Use lower-case letters, digits and hyphens; start and end with a letter or digit.",
 )
-branch_validator = RegexValidator(
-    r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)$",
-    "Enter a valid git branch name.",
-)
+# What `git check-ref-format --branch` refuses; a leading "-" would also read as an option to git.
+BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def branch_validator(value: str) -> None:
+    """A git branch name by `git check-ref-format --branch` rules (and not starting with `-`)."""
+    problem = None
+    if not value or value in {"@", "HEAD"} or value.startswith("-"):
+        problem = "must not be empty, '@' or 'HEAD', nor start with '-'"
+    elif BRANCH_FORBIDDEN.search(value):
+        problem = "must not contain spaces, control characters, '..', '//', '@{' or any of ~ ^ : ? * [ \\"
+    elif value.startswith("/") or value.endswith(("/", ".")):
+        problem = "must not start with '/' nor end with '/' or '.'"
+    elif any(part.startswith(".") or part.endswith(".lock") for part in value.split("/")):
+        problem = "no part may start with '.' or end with '.lock'"
+    if problem:
+        raise ValidationError(f"Enter a valid git branch name: it {problem}.", code="invalid")
+
 
 DEFAULT_ENVIRONMENTS = ("test", "live")
 

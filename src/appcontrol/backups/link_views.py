@@ -34,18 +34,29 @@ def _object_from_link(purpose: str, token: str, key: str, model):
         raise LinkError("This link is not valid.") from None
 
 
+class Unsatisfiable(Exception):
+    pass
+
+
 def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """Parse a single `bytes=a-b` range into inclusive offsets; None when unsatisfiable."""
+    """A single `bytes=a-b` range as inclusive offsets; None for a Range this server ignores (several
+    ranges, another unit, invalid syntax: RFC 9110 lets it send the whole artifact instead). Raises
+    Unsatisfiable for a valid range that lies beyond the artifact."""
     match = RANGE_RE.match(header.strip())
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
     if first == "":  # the last N bytes
         length = int(last)
-        return (max(size - length, 0), size - 1) if length else None
+        if not length:
+            raise Unsatisfiable()
+        return max(size - length, 0), size - 1
     start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    return (start, end) if start <= end and start < size else None
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise Unsatisfiable()
+    return start, min(int(last), size - 1) if last else size - 1
 
 
 def _stream(handle, remaining: int):
@@ -69,13 +80,13 @@ def artifact_download(request, token):
     sib = item.service_instance_backup
     size = sib.size or 0
     start, end, status = 0, size - 1, 200
-    range_header = request.headers.get("Range")
-    if range_header:
-        byte_range = _byte_range(range_header, size)
-        if byte_range is None:
-            response = _error(416, "The requested range is not satisfiable.")
-            response["Content-Range"] = f"bytes */{size}"
-            return response
+    try:
+        byte_range = _byte_range(request.headers.get("Range", ""), size)
+    except Unsatisfiable:
+        response = _error(416, "The requested range is not satisfiable.")
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if byte_range is not None:
         (start, end), status = byte_range, 206
     try:
         handle = artifact_store().open(sib.artifact, offset=start)

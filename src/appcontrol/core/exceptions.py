@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
@@ -10,6 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this server accepts."
+    default_code = "payload_too_large"
 
 
 def api_exception_handler(exc, context):
@@ -24,6 +31,8 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DataError):
         # A value the serializer let through but the database cannot store or compare.
         exc = exceptions.ValidationError({"non_field_errors": ["A value is out of range for the database."]})
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     elif isinstance(exc, IntegrityError):
         # Two requests raced past the serializer's uniqueness check.
         exc = exceptions.ValidationError({"non_field_errors": ["This conflicts with an existing object."]})

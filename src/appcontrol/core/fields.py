@@ -5,9 +5,11 @@ from datetime import UTC
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from django_filters.widgets import QueryArrayWidget
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
 
 from .ids import BASE32_ID_PATTERN, InvalidId, decode_id, encode_id
 
@@ -33,6 +35,22 @@ class IdField(serializers.Field):
 
     def to_representation(self, value):
         return encode_id(value)
+
+
+# No list in a request body names more objects than this: each costs a query, and no environment has
+# nearly so many service instances.
+MAX_LIST_ITEMS = 100
+
+
+class BoundedManyRelatedField(ManyRelatedField):
+    """A list of related ids refused as a whole when longer than MAX_LIST_ITEMS, before any lookup."""
+
+    default_error_messages = {"too_many": f"Name at most {MAX_LIST_ITEMS} objects."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > MAX_LIST_ITEMS:
+            self.fail("too_many")
+        return super().to_internal_value(data)
 
 
 @extend_schema_field(ID_SCHEMA)
@@ -74,6 +92,13 @@ class RelatedIdField(serializers.PrimaryKeyRelatedField):
 
     def use_pk_only_optimization(self):
         return True
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        # As DRF's own, with a bounded list field.
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update({key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS})
+        return BoundedManyRelatedField(**list_kwargs)
 
 
 class IdFormField(forms.Field):
@@ -120,9 +145,19 @@ class IdListFilter(filters.Filter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
-class UtcDateTimeFilter(filters.IsoDateTimeFilter):
-    """An ISO 8601 date-time filter; the value is moved to UTC first, because PostgreSQL rejects
-    offsets that Python accepts (e.g. +22:38)."""
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time moved to UTC, because PostgreSQL rejects offsets that Python accepts (e.g.
+    +22:38); a moment that UTC cannot hold (0001-01-01T00:00+01:00) is invalid input."""
 
-    def filter(self, qs, value):
-        return super().filter(qs, value.astimezone(UTC) if value is not None else value)
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise DjangoValidationError("This date-time is outside the range the server can store.") from None
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField

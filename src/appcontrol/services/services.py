@@ -64,3 +64,21 @@ def service_instance_delete(*, instance: ServiceInstance) -> None:
     except EngineError as error:
         raise ServiceError(str(error)) from None
     instance.delete()
+
+
+def service_instances_secure() -> tuple[int, list[tuple[ServiceInstance, str]]]:
+    """Re-apply least privilege to every attached instance whose engine confines its resource; return how
+    many were secured and which failed, with why."""
+    secured, failed = 0, []
+    instances = ServiceInstance.objects.filter(service_status=ServiceStatus.ATTACHED).select_related("service")
+    for instance in instances:
+        engine = engine_for(instance.service.engine)
+        if not hasattr(engine, "secure"):
+            continue
+        try:
+            engine.secure(instance)
+        except EngineError as error:
+            failed.append((instance, str(error)))
+        else:
+            secured += 1
+    return secured, failed

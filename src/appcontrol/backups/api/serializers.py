@@ -4,7 +4,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from appcontrol.applications.selectors import environments_visible
-from appcontrol.core.fields import IdField, RelatedIdField
+from appcontrol.core.fields import MAX_LIST_ITEMS, IdField, RelatedIdField
 from appcontrol.core.ids import encode_id
 from appcontrol.core.links import link_token
 from appcontrol.services.selectors import service_instances_visible
@@ -166,7 +166,9 @@ class ServiceInstanceRestoreSerializer(serializers.ModelSerializer):
 class BackupRestoreSerializer(serializers.ModelSerializer):
     uuid = IdField()
     backup = RelatedIdField(scope=backups_visible)
-    service_instance_restores = ServiceInstanceRestoreSerializer(many=True, allow_empty=False)
+    service_instance_restores = ServiceInstanceRestoreSerializer(
+        many=True, allow_empty=False, max_length=MAX_LIST_ITEMS
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
     finished = serializers.BooleanField(read_only=True)
 

@@ -1,4 +1,3 @@
-from django.db.models import Q
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -6,8 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from appcontrol.accounts.models import MANAGING_ROLES
 from appcontrol.accounts.permissions import CanManageOrganisationObject
+from appcontrol.accounts.selectors import manages_organisation
 from appcontrol.core.ids import encode_id
 from appcontrol.core.links import link_token
 from appcontrol.core.schema import operation_ids
@@ -206,9 +205,7 @@ class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
                 raise ValidationError(
                     {"service_instance_restores": ["The target must be in the backup's organisation."]}
                 )
-            if target.environment.slug == "live" and not self._may_manage(
-                target.environment.application.organisation_id
-            ):
+            if target.environment.slug == "live" and not manages_organisation(self.request.user, organisation_id):
                 raise PermissionDenied("Only an owner or admin of the organisation may restore into live.")
         try:
             serializer.instance = services.backup_restore_create(
@@ -216,11 +213,6 @@ class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
             )
         except services.BackupError as error:
             raise _invalid(error) from None
-
-    def _may_manage(self, organisation_id) -> bool:
-        return self.request.user.memberships.filter(
-            Q(organisation_id=organisation_id) & Q(role__in=MANAGING_ROLES)
-        ).exists()
 
 
 @extend_schema_view(
@@ -232,7 +224,8 @@ class BackupScheduleViewSet(ApiModelViewSet):
     """Daily backups per environment (created with an environment's first service instance) and their
     retention: the newest successful scheduled backup of each of the last `keep_daily` days, `keep_weekly`
     weeks and `keep_monthly` months is kept; older scheduled backups are deleted. Disable with
-    `enabled: false`; deleting a schedule needs the owner or admin role."""
+    `enabled: false`. Retention deletes backups, so setting `keep_*` of a `live` schedule needs the owner or
+    admin role, as deleting a schedule or a backup does."""
 
     serializer_class = BackupScheduleSerializer
     create_serializer_class = BackupScheduleCreateSerializer
@@ -245,3 +238,20 @@ class BackupScheduleViewSet(ApiModelViewSet):
 
     def get_organisation_id(self, schedule):
         return schedule.environment.application.organisation_id
+
+    def perform_create(self, serializer):
+        self._check_retention_change(serializer.validated_data["environment"], None, serializer.validated_data)
+        serializer.save()
+
+    def perform_update(self, serializer):
+        schedule = serializer.instance
+        self._check_retention_change(schedule.environment, schedule, serializer.validated_data)
+        serializer.save()
+
+    def _check_retention_change(self, environment, schedule, changes) -> None:
+        retention = {name: value for name, value in changes.items() if name.startswith("keep_")}
+        if schedule is not None:
+            retention = {name: value for name, value in retention.items() if getattr(schedule, name) != value}
+        if retention and environment.slug == "live":
+            if not manages_organisation(self.request.user, environment.application.organisation_id):
+                raise PermissionDenied("Only an owner or admin of the organisation may change the retention of live.")

@@ -39,7 +39,9 @@ CUSTOM_DUMP_MAGIC = b"PGDMP"
 # psql learned `\restrict` (refuse every backslash command until `\unrestrict <key>`) in these releases.
 PSQL_RESTRICT_SINCE = {13: 22, 14: 19, 15: 14, 16: 10, 17: 6}
 # Run before the script, in its transaction: the database ends up exactly as the script leaves it.
-RESTORE_PREAMBLE = b"DROP OWNED BY CURRENT_USER;\nCREATE SCHEMA IF NOT EXISTS public;\n"
+RESTORE_PREAMBLE = (
+    b"SET client_min_messages = warning;\nDROP OWNED BY CURRENT_USER;\nCREATE SCHEMA IF NOT EXISTS public;\n"
+)
 PSQL_LOCATION = re.compile(r"^psql:<stdin>:\d+: ", re.MULTILINE)
 
 
