@@ -26,7 +26,7 @@ def test_first_service_instance_gives_the_environment_a_default_daily_schedule(w
 
 
 def test_schedule_can_be_changed_and_disabled_through_the_api(world, provision):
-    provision(env_of(world, "live"), "sqlite")
+    provision(env_of(world, "test"), "sqlite")
     schedule = BackupSchedule.objects.get()
     url = api_url("api:backup-schedule-detail", uuid=schedule.pk)
     client = world.client("member")
@@ -38,7 +38,7 @@ def test_schedule_can_be_changed_and_disabled_through_the_api(world, provision):
     assert world.client("outsider").get(url).status_code == 404
     assert client.delete(url).status_code == 403
     duplicate = client.post(
-        api_url("api:backup-schedule-list"), {"environment": encode_id(env_of(world, "live").pk)}, format="json"
+        api_url("api:backup-schedule-list"), {"environment": encode_id(env_of(world, "test").pk)}, format="json"
     )
     assert duplicate.status_code == 400
 

@@ -16,6 +16,7 @@ import os
 import stat
 import sys
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,18 @@ def _kind(member: tarfile.TarInfo) -> str:
     return f"an entry of type {member.type!r}"
 
 
+def _claim_name(name: str, is_directory: bool, kinds: dict[str, bool]) -> None:
+    """Each path is one thing: a file appears once, and never where a file stands in its path."""
+    if name in kinds and not (is_directory and kinds[name]):
+        raise ArchiveError(f"The archive holds {name!r} twice (or as a file and a directory).")
+    parent = name
+    while "/" in parent:
+        parent = parent.rpartition("/")[0]
+        if kinds.get(parent, True) is False:
+            raise ArchiveError(f"The archive uses {parent!r} both as a file and as a directory.")
+    kinds[name] = is_directory
+
+
 def members(source, limits: Limits):
     """Yield `(name, member, archive)` for each member of a tar stream, after checking it.
 
@@ -113,6 +126,7 @@ def members(source, limits: Limits):
         stream = gzip.GzipFile(fileobj=stream, mode="rb")
     recorder = _TailRecorder(stream)
     files = total_bytes = 0
+    kinds: dict[str, bool] = {"": True}  # name -> is a directory
     try:
         with tarfile.open(fileobj=recorder, mode="r|") as archive:
             for member in archive:
@@ -125,6 +139,7 @@ def members(source, limits: Limits):
                         "only regular files and directories are restored."
                     )
                 name = safe_name(member.name)
+                _claim_name(name, member.isdir(), kinds)
                 if member.isreg():
                     total_bytes += member.size
                     if total_bytes > limits.max_bytes:
@@ -134,7 +149,7 @@ def members(source, limits: Limits):
             end = archive.offset
             while recorder.read(CHUNK):
                 pass  # to the end of the stream: gzip checks its length and CRC there
-    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as error:
+    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile, zlib.error) as error:
         raise ArchiveError(f"This is not a complete, readable tar archive: {error}") from None
     trailer = recorder.trailer_from(end)
     if trailer is None or len(trailer) < BLOCK or trailer.count(0) != len(trailer):
@@ -143,12 +158,21 @@ def members(source, limits: Limits):
         )
 
 
+def contents(archive: tarfile.TarFile, member: tarfile.TarInfo):
+    """The bytes of a regular file member, in chunks; a member cut short is the archive's fault."""
+    handle = archive.extractfile(member)
+    try:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise ArchiveError(f"This is not a complete, readable tar archive: {error} (in {member.name!r})") from None
+
+
 def check(source, limits: Limits) -> None:
     """Read a whole archive as a restore would, writing nothing."""
     for _name, member, archive in members(source, limits):
         if member.isreg():
-            handle = archive.extractfile(member)
-            while handle.read(CHUNK):
+            for _chunk in contents(archive, member):
                 pass
 
 
@@ -203,8 +227,7 @@ def extract(source, root: Path, limits: Limits) -> None:
             except FileExistsError:
                 raise ArchiveError(f"The archive holds {name!r} twice (or as a file and a directory).") from None
             with os.fdopen(fd, "wb") as target:
-                handle = archive.extractfile(member)
-                while chunk := handle.read(CHUNK):
+                for chunk in contents(archive, member):
                     target.write(chunk)
                 os.fchmod(target.fileno(), mode)  # the umask must not decide
                 os.utime(target.fileno(), (member.mtime, member.mtime))

@@ -5,7 +5,6 @@ broken archive leaves the storage untouched.
 """
 
 import secrets
-import shutil
 import tarfile
 import tempfile
 from datetime import datetime
@@ -94,7 +93,8 @@ class S3Engine(Engine):
                     continue
                 # A streamed archive cannot seek, boto3 wants to: spool each file (to disk if large).
                 with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-                    shutil.copyfileobj(archive.extractfile(member), spool, 1024 * 1024)
+                    for chunk in media_archive.contents(archive, member):
+                        spool.write(chunk)
                     spool.seek(0)
                     client.upload_fileobj(spool, bucket, staging + name)
                 restored.add(name)
