@@ -122,7 +122,7 @@ def _passfile_line(params: dict) -> str:
 
 
 @contextlib.contextmanager
-def _libpq_child(params: dict):
+def _libpq_child(params: dict, server_major: int):
     """The environment and sandbox for a tool connecting with `params`: a PGPASSFILE naming exactly this
     host, database and role; the network (or only the server's socket directory) and nothing else."""
     with private_directory() as private:
@@ -135,6 +135,10 @@ def _libpq_child(params: dict):
             PGHOST=params["host"], PGPORT=params["port"], PGDATABASE=params["dbname"], PGUSER=params["user"],
             PGPASSFILE=str(passfile), PGCONNECT_TIMEOUT="10", PGAPPNAME="appcontrol",
         )  # fmt: skip
+        if server_major >= 14:
+            # A killed client's session ends within seconds, even while it waits for a lock, so its
+            # transaction rolls back and releases what it held.
+            env["PGOPTIONS"] = "-c client_connection_check_interval=2000"
         for key, variable in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT")):
             if key in params:
                 env[variable] = params[key]
@@ -232,7 +236,8 @@ class PostgresEngine(Engine):
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
-    def _check_versions(self, tool: str) -> None:
+    def _check_versions(self, tool: str) -> int:
+        """The server's major version, once it is known that `tool` can talk to it."""
         with self._connect() as admin:
             server = int(admin.execute("SHOW server_version_num").fetchone()[0]) // 10000
         local, _ = _tool_version(tool)
@@ -241,15 +246,16 @@ class PostgresEngine(Engine):
                 f"The PostgreSQL server is version {server} but this host's {tool} is version {local}; "
                 f"install {tool} {server} or newer on the appcontrol server."
             )
+        return server
 
     def dump(self, instance, out) -> datetime:
-        self._check_versions("pg_dump")
+        server = self._check_versions("pg_dump")
         self.secure(instance)
         argv = [
             _tool("pg_dump"), "--format=custom", f"--compress={settings.APPCONTROL_PG_DUMP_COMPRESSION}",
             "--no-owner", "--no-privileges", "--no-password",
         ]  # fmt: skip
-        with _libpq_child(_instance_params(instance)) as (env, sandbox):
+        with _libpq_child(_instance_params(instance), server) as (env, sandbox):
             with Child(argv, sandbox, env, time_left(), stdout=subprocess.PIPE) as child:
                 taken_at = timezone.now()  # pg_dump takes its snapshot as it starts
                 while chunk := child.stdout_pipe.read(CHUNK):
@@ -294,7 +300,7 @@ class PostgresEngine(Engine):
     def restore(self, instance, source) -> None:
         """Run the artifact, confined, as the instance's role, in one transaction: on any error, a timeout
         or a killed worker (the sandbox dies with it), nothing changes."""
-        self._check_versions("psql")
+        server = self._check_versions("psql")
         _require_restrict_support()
         head = source.read(len(CUSTOM_DUMP_MAGIC))
         argv = [
@@ -303,7 +309,7 @@ class PostgresEngine(Engine):
         ]  # fmt: skip
         with self._confined_script(head, source, scratch_directory(), RESTORE_PREAMBLE) as script:
             self.secure(instance)
-            with _libpq_child(_instance_params(instance)) as (env, sandbox):
+            with _libpq_child(_instance_params(instance), server) as (env, sandbox):
                 result = run_child(argv, sandbox=sandbox, env=env, timeout=time_left(), stdin=script)
         if result.timed_out:
             raise EngineError("The restore did not finish before the job's time limit; it was stopped and rolled back.")
