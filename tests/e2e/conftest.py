@@ -1,5 +1,6 @@
 """A real appcontrol server process on the embedded default, shared by a test module."""
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -33,9 +35,9 @@ def get(url, token=None, method="GET", body=None):
         return error.code, dict(error.headers), json.loads(error.read())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("appcontrol-data")
+@contextlib.contextmanager
+def running_server(data_dir: Path, **extra_env: str):
+    """`appcontrol serve` on a free port with demo data in `data_dir`; its output goes to `data_dir/server.log`."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env["APPCONTROL_DATA_DIR"] = str(data_dir)
     # Fast heartbeats and reaping, so a killed worker is noticed within seconds.
@@ -44,19 +46,21 @@ def server(tmp_path_factory):
         APPCONTROL_JOB_STALE_SECONDS="4",
         APPCONTROL_SCHEDULER_INTERVAL_SECONDS="1",
     )
+    env.update(extra_env)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     appcontrol = [sys.executable, "-m", "appcontrol"]
     subprocess.run([*appcontrol, "migrate", "--no-input", "-v0"], env=env, check=True)
     demo = subprocess.run([*appcontrol, "demo", "--url", url], env=env, check=True, capture_output=True, text=True)
     token = next(line.split("TOKEN=")[1] for line in demo.stdout.splitlines() if "export TOKEN=" in line)
-    process = subprocess.Popen(
-        [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log_path = data_dir / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -65,9 +69,12 @@ def server(tmp_path_factory):
         except (ConnectionError, urllib.error.URLError):
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                pytest.fail(f"server did not start:\n{process.stdout.read()}")
+                pytest.fail(f"server did not start:\n{log_path.read_text()}")
             time.sleep(0.2)
-    yield {"url": url, "token": token, "process": process, "data_dir": data_dir, "demo": demo.stdout, "env": env}
+    yield {
+        "url": url, "token": token, "process": process, "data_dir": data_dir, "demo": demo.stdout, "env": env,
+        "log": log_path,
+    }  # fmt: skip
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -78,6 +85,12 @@ def server(tmp_path_factory):
         "for i in ServiceInstance.objects.select_related('service'): engine_for(i.service.engine).deprovision(i)"
     )
     subprocess.run([*appcontrol, "shell", "-c", cleanup], env=env, check=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("appcontrol-data")) as running:
+        yield running
 
 
 def wait_for(predicate, timeout=60, interval=0.5):

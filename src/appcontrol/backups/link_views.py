@@ -107,6 +107,15 @@ def artifact_download(request, token):
     return response
 
 
+def _body(request):
+    """The request body as a stream. With `Transfer-Encoding: chunked` there is no Content-Length, so
+    Django reads it as empty; the server (gunicorn) has decoded the chunks and ends `wsgi.input` itself."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if chunked and request.META.get("wsgi.input_terminated"):
+        return request.META["wsgi.input"]
+    return request
+
+
 @csrf_exempt
 @require_http_methods(["PUT"])
 def artifact_upload(request, token):
@@ -121,7 +130,9 @@ def artifact_upload(request, token):
     if declared and declared.isdigit() and int(declared) > limit:
         return _error(413, f"The upload is larger than the limit of {limit} bytes.")
     try:
-        services.service_instance_backup_receive(sib=sib, stream=request, max_bytes=limit)
+        services.service_instance_backup_receive(sib=sib, stream=_body(request), max_bytes=limit)
+    except services.UploadConflict as error:
+        return _error(409, str(error))
     except services.BackupError as error:
         return _error(400, str(error))
     return JsonResponse({"uuid": encode_id(sib.pk), "size": sib.size, "sha256": sib.sha256})

@@ -44,6 +44,9 @@ class Command(BaseCommand):
                 str(threads),
                 "--access-logfile",
                 "-",
+                # Signed download and upload links must not be written to the access log.
+                "--logger-class",
+                "appcontrol.core.log_redaction.AccessLogger",
                 "--graceful-timeout",
                 "10",
                 # Clients that poll every few seconds (divio-cli: 2 s) reuse their connection; with
