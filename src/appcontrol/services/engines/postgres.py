@@ -274,7 +274,7 @@ class PostgresEngine(Engine):
         script = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - the caller closes it
         try:
             if not head.startswith(CUSTOM_DUMP_MAGIC):
-                confine_script(_Prefixed(head, source), script, preamble)
+                confine_script(source, script, preamble, head=head)
             else:
                 with _as_local_file(head, source, directory) as dump:
                     self._convert_dump(dump, script, preamble)
@@ -334,23 +334,3 @@ class PostgresEngine(Engine):
                 raise EngineError("This is neither a PostgreSQL custom-format dump nor plain SQL.") from None
         if b"\x00" in head:
             raise EngineError("This is neither a PostgreSQL custom-format dump nor plain SQL.")
-
-
-class _Prefixed:
-    """A stream whose first bytes were already read."""
-
-    def __init__(self, head: bytes, stream):
-        self.head, self.stream = head, stream
-
-    def readline(self, size: int = -1) -> bytes:
-        if not self.head:
-            return self.stream.readline(size)
-        newline = self.head.find(b"\n")
-        if newline >= 0 and (size < 0 or newline < size):
-            line, self.head = self.head[: newline + 1], self.head[newline + 1 :]
-            return line
-        line, self.head = self.head, b""
-        if size >= 0 and len(line) >= size:
-            line, self.head = line[:size], line[size:]
-            return line
-        return line + self.stream.readline(-1 if size < 0 else size - len(line))

@@ -100,8 +100,51 @@ class _Statement:
         return first in TRANSACTION_CONTROL or (first == b"prepare" and second == b"transaction")
 
 
+def _copy_end(data: bytes, at_line_start: bool, at_eof: bool) -> int | None:
+    """Where COPY data in `data` ends (just after its `\\.` line), or None."""
+    ends = []
+    for marker in COPY_END[:2]:
+        if at_line_start and data.startswith(marker):
+            return len(marker)
+        found = data.find(b"\n" + marker)
+        if found >= 0:
+            ends.append(found + 1 + len(marker))
+    if ends:
+        return min(ends)
+    if at_eof and (data == COPY_END[2] and at_line_start or data.endswith(b"\n" + COPY_END[2])):
+        return len(data)
+    return None
+
+
+class _Pushback:
+    """A stream that takes back what was read too far (the SQL after COPY data, the bytes a caller peeked at)."""
+
+    def __init__(self, stream, head: bytes = b""):
+        self.stream, self.buffer = stream, head
+
+    def unread(self, data: bytes) -> None:
+        self.buffer = data + self.buffer
+
+    def read(self, size: int) -> bytes:
+        if not self.buffer:
+            return self.stream.read(size)
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def readline(self, size: int) -> bytes:
+        if not self.buffer:
+            return self.stream.readline(size)
+        newline = self.buffer.find(b"\n", 0, size)
+        if newline < 0 and len(self.buffer) < size:
+            line, self.buffer = self.buffer, b""
+            return line + self.stream.readline(size - len(line))
+        cut = newline + 1 if newline >= 0 else size
+        line, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        return line
+
+
 class _Scanner:
-    def __init__(self, source: BinaryIO, out: BinaryIO | None):
+    def __init__(self, source: _Pushback, out: BinaryIO | None):
         self.source, self.out = source, out
         self.line_number = 0
         self.state = NORMAL
@@ -142,16 +185,31 @@ class _Scanner:
                 self.copy_data()
 
     def copy_data(self) -> None:
-        """Pass COPY data through untouched, up to the `\\.` line psql stops at."""
+        """Pass COPY data through untouched, in blocks, up to the `\\.` line psql stops at; what follows it
+        is SQL again. `pending` is the last, unfinished line of a block, kept while it could still be the
+        end marker."""
         self.statement.copy_from_stdin = False
-        at_line_start = True
-        while piece := self.source.readline(CHUNK):
-            if at_line_start:
-                self.line_number += 1
-            self.write(piece)
-            if at_line_start and piece in COPY_END:
+        pending, at_line_start = b"", True
+        while True:
+            block = self.source.read(CHUNK)
+            data = pending + block
+            end = _copy_end(data, at_line_start, at_eof=not block)
+            if end is not None:
+                self.write(data[:end])
+                self.line_number += data.count(b"\n", 0, end)
+                self.source.unread(data[end:])
                 return
-            at_line_start = piece.endswith(b"\n")
+            if not block:
+                self.write(data)
+                return
+            cut = data.rfind(b"\n") + 1
+            if cut == 0 and len(data) > len(COPY_END[1]):
+                cut = len(data)  # a long line without an end yet: it cannot be the marker
+            self.write(data[:cut])
+            self.line_number += data.count(b"\n", 0, cut)
+            if cut:
+                at_line_start = data[cut - 1 : cut] == b"\n"
+            pending = data[cut:]
 
     def end_statement(self, line: bytes, position: int) -> None:
         statement = self.statement
@@ -288,11 +346,12 @@ class _Scanner:
         return end  # numbers, parameters, operators and punctuation
 
 
-def confine_script(source: BinaryIO, out: BinaryIO | None, preamble: bytes = b"") -> str:
-    """Copy a plain SQL script to `out` behind `\\restrict <key>` and `preamble`, refusing psql commands
-    and transaction control; return the key. With `out=None` the script is only checked."""
+def confine_script(source: BinaryIO, out: BinaryIO | None, preamble: bytes = b"", head: bytes = b"") -> str:
+    """Copy a plain SQL script (`head`, already read from it, then `source`) to `out` behind
+    `\\restrict <key>` and `preamble`, refusing psql commands and transaction control; return the key.
+    With `out=None` the script is only checked."""
     key = secrets.token_hex(32)
     if out is not None:
         out.write(b"\\restrict " + key.encode() + b"\n" + preamble)
-    _Scanner(source, out).run()
+    _Scanner(_Pushback(source, head), out).run()
     return key
