@@ -7,6 +7,7 @@ error, a target left exactly as it was, no new role, no program run, and other o
 import io
 import re
 import secrets
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -187,6 +188,24 @@ def test_psql_refuses_commands_even_if_the_scanner_missed_them(world, provision,
     script = plain_sql("create table new (x int);", "select 'create table from_gexec (x int)' \\gexec")
     with pytest.raises(postgres.EngineError, match="backslash commands are restricted"):
         postgres.PostgresEngine().restore(mine, io.BytesIO(script))
+    assert snapshot(mine) == before
+
+
+def test_a_dump_cut_short_restores_nothing(target, postgres_url):
+    """pg_restore fails partway through a truncated archive, after psql has already run part of it: the
+    transaction ends without its COMMIT, so none of it stays."""
+    mine, _ = target
+    before = snapshot(mine)
+    with psycopg.connect(database_url(mine)) as conn:
+        conn.execute("create table filler as select n, md5(n::text) as body from generate_series(1, 100000) n")
+    dump = subprocess.run(
+        ["pg_dump", "--format=custom", "--compress=0", "--no-owner", database_url(mine)],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    with psycopg.connect(database_url(mine)) as conn:
+        conn.execute("drop table filler")
+    with pytest.raises(postgres.EngineError, match="pg_restore cannot read this dump"):
+        postgres.PostgresEngine().restore(mine, io.BytesIO(dump[: len(dump) * 2 // 3]))
     assert snapshot(mine) == before
 
 

@@ -157,7 +157,8 @@ def _align_descriptor(stream) -> None:
 @dataclass
 class Child:
     """A confined child process: `with Child(...) as child:` starts it; leaving the block kills it if it
-    still runs. A watchdog kills it at `timeout` seconds. Read `child.stdout` when `stdout=PIPE`."""
+    still runs. A watchdog kills it at `timeout` seconds. With `stdin=PIPE` or `stdout=PIPE`, write to
+    `child.stdin_pipe` or read `child.stdout_pipe`."""
 
     argv: list[str]
     sandbox: Sandbox
@@ -192,6 +193,10 @@ class Child:
     def stdout_pipe(self):
         return self.process.stdout
 
+    @property
+    def stdin_pipe(self):
+        return self.process.stdin
+
     def _expire(self) -> None:
         self.timed_out = True
         self.kill()
@@ -216,8 +221,10 @@ class Child:
         try:
             if self.process.poll() is None:
                 self.kill()
-            if self.process.stdout is not None:
-                self.process.stdout.close()
+            for pipe in (self.process.stdin, self.process.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
             self.process.wait()
         finally:
             self._watchdog.cancel()

@@ -34,6 +34,7 @@ _ERROR_RESPONSES = {
     "401": ("No token, or an unknown, expired or revoked one.", "Error"),
     "403": ("The token is read-only, or your role does not allow this.", "Error"),
     "404": ("No such object, or not visible to you; or no such page.", "Error"),
+    "413": ("The body is larger than the server accepts (2.5 MB for API requests).", "Error"),
     "415": ("The body is not JSON, form or multipart data, or cannot be read as such.", "Error"),
 }
 
@@ -68,6 +69,7 @@ def document_ids_and_errors(result, generator, request, public):
             if method != "get":
                 _add_error(operation, "403")
             if method in {"post", "put", "patch"}:
+                _add_error(operation, "413")
                 _add_error(operation, "415")
             if method in {"post", "put", "patch"} or any(p["in"] == "query" for p in parameters):
                 _add_error(operation, "400")

@@ -181,7 +181,10 @@ class BackupDownloadServiceInstanceViewSet(mixins.ListModelMixin, mixins.Retriev
 class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Restores of backup parts into their own service instance or into a compatible one of another
     environment of the same organisation (e.g. live into test). Restoring into `live` needs the owner or admin
-    role. A failed restore leaves the target as it was and says why in `errors`."""
+    role. A request names each part and each target at most once. The artifact runs with the target's own
+    rights only (a PostgreSQL restore as the instance's role; psql commands in SQL are refused). A failed,
+    timed-out or interrupted restore leaves the target as it was and says why in `errors`; restores and
+    backups of one service instance run one after the other."""
 
     serializer_class = BackupRestoreSerializer
     filterset_class = BackupRestoreFilterSet

@@ -29,7 +29,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from appcontrol.core.ids import encode_id
 from appcontrol.core.jobs import scratch_directory, time_left
-from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over, private_directory, run_child
+from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over, private_directory
 
 from .base import Engine, EngineError, variable_name
 from .sql_script import ScriptError, confine_script
@@ -38,10 +38,14 @@ CHUNK = 1024 * 1024
 CUSTOM_DUMP_MAGIC = b"PGDMP"
 # psql learned `\restrict` (refuse every backslash command until `\unrestrict <key>`) in these releases.
 PSQL_RESTRICT_SINCE = {13: 22, 14: 19, 15: 14, 16: 10, 17: 6}
-# Run before the script, in its transaction: the database ends up exactly as the script leaves it.
+# The script runs in one transaction that starts by dropping what the role owns, so the database ends up
+# exactly as the script leaves it. Only the worker writes COMMIT, once the whole script has passed: if the
+# stream stops early (a refused or unreadable artifact, a killed worker), psql meets its end inside the
+# transaction and the server rolls it back.
 RESTORE_PREAMBLE = (
-    b"SET client_min_messages = warning;\nDROP OWNED BY CURRENT_USER;\nCREATE SCHEMA IF NOT EXISTS public;\n"
+    b"BEGIN;\nSET client_min_messages = warning;\nDROP OWNED BY CURRENT_USER;\nCREATE SCHEMA IF NOT EXISTS public;\n"
 )
+RESTORE_END = b"COMMIT;\n"
 PSQL_LOCATION = re.compile(r"^psql:<stdin>:\d+: ", re.MULTILINE)
 
 
@@ -152,7 +156,7 @@ def _psql_errors(stderr: str) -> str:
 
 
 @contextlib.contextmanager
-def _as_local_file(head: bytes, source, directory: Path):
+def _as_local_file(head: bytes, source, directory):
     """The whole artifact as a local file from its start: pg_restore reads a file, never a pipe that can
     be cut. A local file given by the caller is used as it is; any other stream is copied first."""
     try:
@@ -267,25 +271,19 @@ class PostgresEngine(Engine):
             raise EngineError(f"pg_dump failed (exit code {result.returncode}): {result.stderr}")
         return taken_at
 
-    def _confined_script(self, head: bytes, source, directory: Path, preamble: bytes = b""):
-        """The artifact as a confined psql script in a local file: plain SQL is checked as it is copied; a
-        custom-format dump is first turned into SQL by pg_restore (sandboxed, no network), and that SQL —
-        which a crafted archive controls too — is checked the same way."""
-        script = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - the caller closes it
+    def _confine(self, head: bytes, source, out) -> None:
+        """Write the artifact to `out` (None: only check it) as a confined psql script: plain SQL is checked
+        as it is copied; a custom-format dump is first turned into SQL by pg_restore (sandboxed, no network),
+        and that SQL — which a crafted archive controls too — is checked the same way."""
+        preamble = RESTORE_PREAMBLE if out is not None else b""
         try:
             if not head.startswith(CUSTOM_DUMP_MAGIC):
-                confine_script(source, script, preamble, head=head)
+                confine_script(source, out, preamble, head=head)
             else:
-                with _as_local_file(head, source, directory) as dump:
-                    self._convert_dump(dump, script, preamble)
+                with _as_local_file(head, source, scratch_directory()) as dump:
+                    self._convert_dump(dump, out, preamble)
         except ScriptError as error:
-            script.close()
             raise EngineError(f"This SQL cannot be restored: {error}") from None
-        except BaseException:
-            script.close()
-            raise
-        script.seek(0)
-        return script
 
     def _convert_dump(self, dump, script, preamble: bytes) -> None:
         argv = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-"]
@@ -298,19 +296,26 @@ class PostgresEngine(Engine):
             raise EngineError(f"pg_restore cannot read this dump: {result.stderr}")
 
     def restore(self, instance, source) -> None:
-        """Run the artifact, confined, as the instance's role, in one transaction: on any error, a timeout
-        or a killed worker (the sandbox dies with it), nothing changes."""
+        """Stream the confined script into psql, running as the instance's role, in one transaction that only
+        the final COMMIT ends: on any error, a timeout or a killed worker (the sandbox dies with it), nothing
+        changes."""
         server = self._check_versions("psql")
         _require_restrict_support()
         head = source.read(len(CUSTOM_DUMP_MAGIC))
-        argv = [
-            _tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--single-transaction",
-            "--set=ON_ERROR_STOP=1", "--file=-",
-        ]  # fmt: skip
-        with self._confined_script(head, source, scratch_directory(), RESTORE_PREAMBLE) as script:
-            self.secure(instance)
-            with _libpq_child(_instance_params(instance), server) as (env, sandbox):
-                result = run_child(argv, sandbox=sandbox, env=env, timeout=time_left(), stdin=script)
+        self.secure(instance)
+        argv = [_tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1", "--file=-"]
+        with _libpq_child(_instance_params(instance), server) as (env, sandbox):
+            with Child(argv, sandbox, env, time_left(), stdin=subprocess.PIPE) as psql:
+                try:
+                    self._confine(head, source, psql.stdin_pipe)
+                    psql.stdin_pipe.write(RESTORE_END)
+                    psql.stdin_pipe.close()
+                except BrokenPipeError:
+                    pass  # psql stopped at an error (its message is read below) or at the deadline
+                except EngineError:
+                    psql.kill()  # the script was refused halfway: end the transaction unfinished
+                    raise
+                result = psql.wait()
         if result.timed_out:
             raise EngineError("The restore did not finish before the job's time limit; it was stopped and rolled back.")
         if result.returncode != 0:
@@ -321,8 +326,7 @@ class PostgresEngine(Engine):
         one fails here, not halfway through a restore), and its SQL, like plain SQL, holds no psql command."""
         head = source.read(4096)
         self.check_artifact(head)
-        with self._confined_script(head, source, scratch_directory()):
-            pass
+        self._confine(head, source, None)
 
     def check_artifact(self, head: bytes) -> None:
         if head.startswith(CUSTOM_DUMP_MAGIC):

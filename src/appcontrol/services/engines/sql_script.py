@@ -47,6 +47,7 @@ NORMAL_TOKEN = re.compile(
 )
 BLOCK_COMMENT_MARK = re.compile(rb"/\*|\*/")
 E_STRING_MARK = re.compile(rb"\\|'")
+QUOTE_MARK = {b"'": re.compile(rb"'"), b'"': re.compile(rb'"')}
 
 NORMAL, STRING, E_STRING, AFTER_STRING, QUOTED_IDENT, DOLLAR, COMMENT = range(7)
 TRANSACTION_CONTROL = {b"begin", b"start", b"commit", b"end", b"abort", b"rollback"}
@@ -98,6 +99,21 @@ class _Statement:
         if first == b"rollback" and second == b"to":
             return False  # ROLLBACK TO SAVEPOINT stays inside the transaction
         return first in TRANSACTION_CONTROL or (first == b"prepare" and second == b"transaction")
+
+
+def _past_quote(line: bytes, position: int, quote: bytes, escapes: bool = False) -> tuple[int, bool]:
+    """Where lexing goes on inside a quoted text, and whether the text closed there: a doubled quote is
+    part of the text, and so is the character after a backslash in an E'' literal."""
+    while True:
+        match = (E_STRING_MARK if escapes else QUOTE_MARK[quote]).search(line, position)
+        if match is None:
+            return len(line), False
+        if match.group() == b"\\":
+            position = match.end() + 1
+        elif line[match.end() : match.end() + 1] == quote:
+            position = match.end() + 1
+        else:
+            return match.end(), True
 
 
 def _copy_end(data: bytes, at_line_start: bool, at_eof: bool) -> int | None:
@@ -233,34 +249,16 @@ class _Scanner:
         while position < length:
             if self.state == NORMAL:
                 position = self.lex_normal(line, position)
-            elif self.state == STRING:
-                end = line.find(b"'", position)
-                if end < 0:
-                    return
-                if line[end + 1 : end + 2] == b"'":
-                    position = end + 2
-                else:
-                    self.state, self.after_string_newline, position = AFTER_STRING, False, end + 1
-            elif self.state == E_STRING:
-                match = E_STRING_MARK.search(line, position)
-                if match is None:
-                    return
-                if match.group() == b"\\":
-                    position = match.end() + 1
-                elif line[match.end() : match.end() + 1] == b"'":
-                    position = match.end() + 1
-                else:
-                    self.state, self.after_string_newline, position = AFTER_STRING, False, match.end()
+            elif self.state in (STRING, E_STRING):
+                position, closed = _past_quote(line, position, b"'", escapes=self.state == E_STRING)
+                if closed:
+                    self.state, self.after_string_newline = AFTER_STRING, False
             elif self.state == AFTER_STRING:
                 position = self.lex_after_string(line, position)
             elif self.state == QUOTED_IDENT:
-                end = line.find(b'"', position)
-                if end < 0:
-                    return
-                if line[end + 1 : end + 2] == b'"':
-                    position = end + 2
-                else:
-                    self.state, position = NORMAL, end + 1
+                position, closed = _past_quote(line, position, b'"')
+                if closed:
+                    self.state = NORMAL
             elif self.state == DOLLAR:
                 end = line.find(self.dollar_tag, position)
                 if end < 0:
