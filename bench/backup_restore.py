@@ -6,7 +6,8 @@
 One run: provisions a database service instance, fills it to about --size-mb, then times
   1. `pg_dump -Fc` to a local file (defaults: gzip level 6) and `pg_restore` from it into a fresh database;
   2. appcontrol's backup job (pg_dump streamed into artifact storage while hashing) and restore job
-     (pg_restore | psql in one transaction), each in a child process whose peak memory is read back;
+     (pg_restore | script check | psql in one transaction, confined), each in a child process whose peak
+     memory is read back;
 and repeats the appcontrol part for a --small-mb database to show that memory does not grow with size.
 """
 

@@ -1,8 +1,9 @@
 """PostgreSQL: one database and one login role per service instance.
 
-The operator's DSN (APPCONTROL_POSTGRES_URL) creates and removes databases and roles, and nothing else:
-everything that reads or runs a tenant's data — pg_dump, pg_restore, psql — connects **as the instance's
-own role**, a plain login role that owns its database and may connect to no other instance's database.
+The operator's DSN (APPCONTROL_POSTGRES_URL) creates, confines and removes databases and roles, and runs
+nothing of a tenant's: everything that reads or runs a tenant's data — pg_dump, pg_restore, psql — connects
+**as the instance's own role**, a plain login role that owns its database and may connect to no other
+instance's database.
 Restoring a dump *is* running the dump's SQL; run with the tenant's rights, `RESET ROLE`,
 `COPY … PROGRAM`, `CREATE ROLE` or a superuser-only extension simply fail, and the restore with them.
 
