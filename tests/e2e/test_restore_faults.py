@@ -114,16 +114,15 @@ def test_a_worker_killed_mid_restore_leaves_the_database_as_it_was(server, test_
     before = tables(test_env)
     restore = start_restore(server, backup)
 
-    def copying() -> bool:
+    def copying() -> bool:  # into the copy the restore fills beside the database
+        staging = test_env["name"] + "_restore_"
         with psycopg.connect(os.environ["APPCONTROL_POSTGRES_URL"]) as admin:
-            return (
-                admin.execute(
-                    "select count(*) from pg_stat_activity "
-                    "where datname = %s and query ilike 'copy%%' and state = 'active'",
-                    [test_env["name"]],
-                ).fetchone()[0]
-                > 0
+            found = admin.execute(
+                "select count(*) from pg_stat_activity "
+                "where left(datname, length(%s)) = %s and query ilike 'copy%%' and state = 'active'",
+                [staging, staging],
             )
+            return found.fetchone()[0] > 0
 
     wait_for(copying, timeout=120, interval=0.05)
     serve = server["process"].pid
@@ -133,6 +132,12 @@ def test_a_worker_killed_mid_restore_leaves_the_database_as_it_was(server, test_
     result = finished(server, "backup-restores", restore)
     assert result["success"] == "FAILURE" and "worker stopped" in result["service_instance_restores"][0]["errors"][0]
     assert tables(test_env) == before, "a killed restore changed the database"
+    with psycopg.connect(os.environ["APPCONTROL_POSTGRES_URL"]) as admin:
+        prefix = test_env["name"] + "_restore_"
+        leftovers = admin.execute(
+            "select datname from pg_database where left(datname, length(%s)) = %s", [prefix, prefix]
+        ).fetchall()
+    assert not leftovers, "the staging copy of the interrupted restore was left behind"
     assert subprocess.run(["pgrep", "-f", f"psql.*{test_env['name']}"], capture_output=True).returncode != 0
 
 

@@ -39,20 +39,36 @@ def test_a_failing_restore_does_not_block_the_next_job(world, provision, run_job
 def test_a_hanging_restore_is_stopped_at_its_deadline_and_changes_nothing(
     world, provision, run_jobs, postgres_url, settings
 ):
-    """The application holds a lock the restore needs: its psql waits, and is killed at the job's deadline."""
+    """A script that never ends (here, it sleeps): its psql is killed at the job's deadline."""
     instance = provision(env_of(world, "test"), "postgres")
     with psycopg.connect(database_url(instance)) as conn:
         conn.execute("create table keep (x int)")
         conn.execute("insert into keep values (1)")
-    backup = take_backup(world, run_jobs, env_of(world, "test"))
+    backup = upload(world, run_jobs, env_of(world, "test"), instance, plain_sql("SELECT pg_sleep(600);"))
     settings.APPCONTROL_JOB_TIMEOUT_SECONDS = 3
-    with psycopg.connect(database_url(instance)) as holder:
-        holder.execute("lock table keep in access exclusive mode")  # held until the block ends
-        result = restore_backup(world, run_jobs, Backup.objects.get(pk=decode_id(backup["uuid"])))
+    result = restore_backup(world, run_jobs, backup)
     assert result["success"] == "FAILURE"
     assert "time limit" in result["service_instance_restores"][0]["errors"][0]
     with psycopg.connect(database_url(instance)) as conn:
         assert conn.execute("select x from keep").fetchall() == [(1,)]
+
+
+def test_an_open_session_does_not_stop_a_restore(world, provision, run_jobs, postgres_url):
+    """The application holds a lock and an open transaction: the restored copy still takes the database's
+    place (its sessions are closed, as the data under them is replaced)."""
+    instance = provision(env_of(world, "test"), "postgres")
+    with psycopg.connect(database_url(instance)) as conn:
+        conn.execute("create table keep (x int)")
+    backup = take_backup(world, run_jobs, env_of(world, "test"))
+    holder = psycopg.connect(database_url(instance))
+    holder.execute("insert into keep values (2)")
+    holder.execute("lock table keep in access exclusive mode")
+    result = restore_backup(world, run_jobs, Backup.objects.get(pk=decode_id(backup["uuid"])))
+    assert result["success"] == "SUCCESS", result["service_instance_restores"][0]["errors"]
+    with pytest.raises(psycopg.OperationalError):
+        holder.execute("select 1")
+    with psycopg.connect(database_url(instance)) as conn:
+        assert conn.execute("select count(*) from keep").fetchone()[0] == 0
 
 
 def test_the_reaper_fails_a_job_past_its_deadline_even_while_it_beats(world, provision, settings):

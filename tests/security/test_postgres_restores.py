@@ -157,6 +157,62 @@ def test_a_script_cannot_end_the_restore_transaction(world, run_jobs, target, po
     assert_contained(target, postgres_url, before, before_roles)
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        # The lexer keeps standard_conforming_strings on; psql follows the server's report of "off".
+        "CREATE TABLE partial (a int);\nSET/**/standard_conforming_strings = off;\nSELECT '\\'' ; COMMIT; -- ';\n"
+        "SELECT 1/0;",
+        "CREATE TABLE partial (a int);\nSELECT set_config('standard_conforming_strings', 'off', false);\n"
+        "SELECT '\\'' ; COMMIT; -- ';\nSELECT 1/0;",
+    ],
+)
+def test_a_commit_the_check_cannot_see_still_changes_nothing(world, run_jobs, target, postgres_url, script):
+    """Dynamic SQL can change how psql reads what follows, so no check can see every COMMIT. The restore
+    fills a copy and swaps it in only when the whole script succeeded: a hidden COMMIT commits into the copy."""
+    before, before_roles = snapshot(target[0]), roles(postgres_url)
+    upload_errors, restore_errors = attempt(world, run_jobs, target, plain_sql(script))
+    assert "rolled back" in (upload_errors + restore_errors)[0]
+    assert_contained(target, postgres_url, before, before_roles)
+
+
+def test_a_script_whose_end_never_runs_is_not_reported_as_restored(world, run_jobs, target, postgres_url):
+    """A COPY left open swallows whatever follows as data, and psql ends well: the worker's last statement
+    never ran, so the copy is not swapped in."""
+    before, before_roles = snapshot(target[0]), roles(postgres_url)
+    upload_errors, restore_errors = attempt(
+        world, run_jobs, target, plain_sql("CREATE TABLE swallow (a text);", "COPY swallow FROM stdin;")
+    )
+    assert not upload_errors and "did not run to its end" in restore_errors[0], restore_errors
+    assert_contained(target, postgres_url, before, before_roles)
+
+
+def test_a_restore_cannot_leave_a_password_of_its_choosing(world, run_jobs, target, postgres_url):
+    """A member may not read the instance's credentials; a restore must not let them set their own."""
+    mine, _ = target
+    script = plain_sql("CREATE TABLE t (x int);", "ALTER ROLE CURRENT_USER PASSWORD 'chosen-by-member';")
+    backup = upload(world, run_jobs, env_of(world, "test"), mine, script)
+    assert restore_backup(world, run_jobs, backup)["success"] == "SUCCESS"
+    with psycopg.connect(postgres_url) as admin:
+        verifier = admin.execute("select rolpassword from pg_authid where rolname = %s", [mine.resource["role"]])
+        verifier = verifier.fetchone()[0]
+    recorded = psycopg.conninfo.conninfo_to_dict(database_url(mine))["password"]
+    assert scram_matches(verifier, recorded) and not scram_matches(verifier, "chosen-by-member")
+
+
+def scram_matches(verifier: str, password: str) -> bool:
+    """Whether a PostgreSQL SCRAM-SHA-256 verifier was made from `password` (RFC 5802)."""
+    import base64
+    import hashlib
+    import hmac
+
+    _, iterations_and_salt, keys = verifier.split("$")
+    iterations, salt = iterations_and_salt.split(":")
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    return base64.b64encode(hashlib.sha256(client_key).digest()).decode() == keys.split(":")[0]
+
+
 def test_a_custom_dump_whose_entries_run_sql_runs_it_without_rights(world, run_jobs, target, postgres_url):
     before, before_roles, mark = snapshot(target[0]), roles(postgres_url), marker()
     tag = secrets.token_hex(3)

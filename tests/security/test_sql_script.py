@@ -97,6 +97,27 @@ def test_transaction_control_is_refused(statement):
         confined(b"CREATE TABLE t (x int);\n" + statement + b"\n")
 
 
+def test_a_comment_ends_at_a_carriage_return_as_in_psql():
+    with pytest.raises(ScriptError, match="COMMIT is not allowed"):
+        confined(b"-- note\rCOMMIT;\n")
+
+
+@pytest.mark.parametrize("script", [b"SELECT 'a\0' \\! id';\n", b"COPY t FROM stdin;\n1\0\n\\.\n"])
+def test_nul_bytes_are_refused(script):
+    """psql reads lines as C strings: after a NUL it sees something else than the bytes that were checked."""
+    with pytest.raises(ScriptError, match="NUL byte"):
+        confined(script)
+
+
+def test_psql_variables_are_not_words():
+    """`a[1:begin]` holds the variable `:begin`, not the word BEGIN: psql ends this statement at `END;`, so
+    the COMMIT after it is a statement of its own."""
+    body = b"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a[1:begin] FROM t; END;\n"
+    assert confined(body) == body
+    with pytest.raises(ScriptError, match="COMMIT is not allowed"):
+        confined(body + b"COMMIT;\n")
+
+
 def test_text_after_copy_from_stdin_on_its_line_is_refused():
     with pytest.raises(ScriptError, match="data must start on the next line"):
         confined(b"COPY t FROM stdin; SELECT 1;\n1\n\\.\n")

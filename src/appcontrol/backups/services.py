@@ -402,7 +402,15 @@ def backup_restore_complete(*, restore: BackupRestore) -> None:
 
 
 def backup_restore_fail(*, restore: BackupRestore, message: str) -> None:
-    for item in restore.service_instance_restores.filter(ended_at__isnull=True):
+    """Give every unfinished item the error and remove what its interrupted restore left behind."""
+    unfinished = restore.service_instance_restores.filter(ended_at__isnull=True).select_related(
+        "service_instance__service"
+    )
+    for item in unfinished:
+        try:
+            engine_for(item.service_instance.service.engine).discard_partial_restore(item.service_instance)
+        except Exception:  # noqa: BLE001 - failing the restore must not depend on its cleanup
+            logger.exception("Could not remove what the restore %s left behind", item.pk)
         item.errors = [message]
         item.ended_at = timezone.now()
         item.save(update_fields=["errors", "ended_at"])

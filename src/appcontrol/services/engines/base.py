@@ -29,6 +29,11 @@ class Engine:
         """Replace the resource's data with the artifact read from `source`, or leave it as it was."""
         raise NotImplementedError
 
+    def discard_partial_restore(self, instance) -> None:
+        """Remove what an interrupted restore left beside the resource (a staging copy); the resource itself
+        is untouched. Restores of one instance run one at a time, so whatever is found belongs to one that is
+        over."""
+
     def check_artifact(self, head: bytes) -> None:
         """Reject an uploaded artifact whose first bytes cannot be of this engine's format."""
         raise NotImplementedError

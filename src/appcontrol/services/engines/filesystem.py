@@ -120,13 +120,21 @@ class FilesystemEngine(Engine):
         """Extract into a fresh directory beside the storage, then swap the two: the storage is the old tree
         or the new one, never a mix, and a refused archive leaves it untouched."""
         root = self._path(instance)
-        staged = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.restore-"))
+        self.discard_partial_restore(instance)
+        staged = Path(tempfile.mkdtemp(dir=root.parent, prefix=_staging_prefix(root)))
         try:
             staged.chmod(root.stat().st_mode & 0o7777 if root.is_dir() else 0o755)
             self._extract(source, staged)
             _exchange(staged, root)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
+
+    def discard_partial_restore(self, instance) -> None:
+        if "path" not in instance.resource:
+            return
+        root = self._path(instance)
+        for leftover in root.parent.glob(f"{_staging_prefix(root)}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def _extract(self, source, staged: Path) -> None:
         if bubblewrap() is None:
@@ -151,6 +159,10 @@ class FilesystemEngine(Engine):
 
     def verify_artifact(self, source) -> None:
         check_media_archive(source)
+
+
+def _staging_prefix(root: Path) -> str:
+    return f".{root.name}.restore-"
 
 
 def check_tar_head(head: bytes) -> None:

@@ -18,6 +18,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -39,14 +40,11 @@ CHUNK = 1024 * 1024
 CUSTOM_DUMP_MAGIC = b"PGDMP"
 # psql learned `\restrict` (refuse every backslash command until `\unrestrict <key>`) in these releases.
 PSQL_RESTRICT_SINCE = {13: 22, 14: 19, 15: 14, 16: 10, 17: 6}
-# The script runs in one transaction that starts by dropping what the role owns, so the database ends up
-# exactly as the script leaves it. Only the worker writes COMMIT, once the whole script has passed: if the
-# stream stops early (a refused or unreadable artifact, a killed worker), psql meets its end inside the
-# transaction and the server rolls it back.
-RESTORE_PREAMBLE = (
-    b"BEGIN;\nSET client_min_messages = warning;\nDROP OWNED BY CURRENT_USER;\nCREATE SCHEMA IF NOT EXISTS public;\n"
-)
-RESTORE_END = b"COMMIT;\n"
+RESTORE_PREAMBLE = b"SET client_min_messages = warning;\n"
+# A restore fills a fresh database beside the instance's and swaps the two only when the script ran to its
+# very end, so nothing a script does (a COMMIT of its own, a COPY that swallows the rest) can leave the
+# instance's database half restored.
+STAGING, RETIRED = "_restore_", "_retired_"
 PSQL_LOCATION = re.compile(r"^psql:<stdin>:\d+: ", re.MULTILINE)
 
 
@@ -116,6 +114,46 @@ def _instance_params(instance) -> dict:
         if key in operator:
             params[key] = operator[key]
     return params
+
+
+def _create_database(admin, name: str, owner: str) -> None:
+    admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner)))
+    _confine_database(admin, name, owner)
+
+
+def _confine_database(admin, name: str, owner: str) -> None:
+    """Only the instance's role (and the operator) may connect."""
+    admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+    admin.execute(
+        sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(owner))
+    )
+
+
+def _database_comment(admin, name: str) -> str | None:
+    row = admin.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _swap_databases(admin, restored: str, database: str) -> None:
+    """Put `restored` in the place of `database` in one transaction, then drop the old one. Its sessions are
+    closed first (the data under them is being replaced); new ones wait out the swap, refused for a moment."""
+    retired = database + RETIRED + secrets.token_hex(4)
+    rename = sql.SQL("ALTER DATABASE {} RENAME TO {}")
+    admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(database)))
+    for attempt in range(10):
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [database])
+        try:
+            with admin.transaction():
+                admin.execute(rename.format(sql.Identifier(database), sql.Identifier(retired)))
+                admin.execute(rename.format(sql.Identifier(restored), sql.Identifier(database)))
+            break
+        except psycopg.errors.ObjectInUse:
+            if attempt == 9:
+                raise EngineError("The database stayed in use; the restored copy could not take its place.") from None
+            time.sleep(0.2)
+    admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(retired)))
 
 
 def _passfile_line(params: dict) -> str:
@@ -202,7 +240,7 @@ class PostgresEngine(Engine):
             instance.resource = {"database": name, "role": name}
             # Membership lets the operator's role create the database for it and manage its privileges.
             admin.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(name)))
+            _create_database(admin, name, owner=name)
             self._confine_role(admin, name, password)
         params = _operator_params()
         host = settings.APPCONTROL_POSTGRES_PUBLIC_HOST or params.get("host", "localhost")
@@ -221,8 +259,9 @@ class PostgresEngine(Engine):
                 "INHERIT CONNECTION LIMIT -1 PASSWORD {}"
             ).format(role, sql.Literal(verifier))
         )
-        admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(role))
-        admin.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(role, role))
+        _confine_database(admin, name, owner=name)
+        # A restore closes its database for a moment; one interrupted then must not leave it closed.
+        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(role))
 
     def secure(self, instance) -> None:
         """Re-apply the role's limits and its recorded password; every dump and restore does this first, and
@@ -297,30 +336,74 @@ class PostgresEngine(Engine):
             raise EngineError(f"pg_restore cannot read this dump: {result.stderr}")
 
     def restore(self, instance, source) -> None:
-        """Stream the confined script into psql, running as the instance's role, in one transaction that only
-        the final COMMIT ends: on any error, a timeout or a killed worker (the sandbox dies with it), nothing
-        changes."""
+        """Run the confined script as the instance's role into a fresh database; swap it in for the instance's
+        database only if psql succeeded and the script's last statement — a marker appended by the worker,
+        with a key the script cannot know — ran. On any error, a timeout or a killed worker (the sandbox dies
+        with it), the instance's database is untouched."""
         server = self._check_versions("psql")
         _require_restrict_support()
         head = source.read(len(CUSTOM_DUMP_MAGIC))
+        database, role = instance.resource["database"], instance.resource["role"]
+        staging, marker = f"{database}{STAGING}{secrets.token_hex(4)}", f"appcontrol-restore-{secrets.token_hex(16)}"
+        self.discard_partial_restore(instance)
         self.secure(instance)
-        argv = [_tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1", "--file=-"]
-        with _libpq_child(_instance_params(instance), server) as (env, sandbox):
+        with self._connect() as admin:
+            _create_database(admin, staging, owner=role)
+        try:
+            self._run_script(instance, server, staging, head, source, marker)
+            with self._connect() as admin:
+                if _database_comment(admin, staging) != marker:
+                    raise EngineError(
+                        "The restore failed and was rolled back: the script did not run to its end "
+                        "(its data swallowed what followed it)."
+                    )
+                admin.execute(sql.SQL("COMMENT ON DATABASE {} IS NULL").format(sql.Identifier(staging)))
+                _swap_databases(admin, staging, database)
+        except BaseException:
+            with contextlib.suppress(EngineError, psycopg.Error):
+                self.discard_partial_restore(instance)
+            raise
+        finally:
+            self.secure(instance)  # a script may have changed the role's password
+
+    def _run_script(self, instance, server: int, staging: str, head: bytes, source, marker: str) -> None:
+        argv = [
+            _tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--single-transaction",
+            "--set=ON_ERROR_STOP=1", "--file=-",
+        ]  # fmt: skip
+        trailer = sql.SQL("COMMENT ON DATABASE {} IS {};\n").format(sql.Identifier(staging), sql.Literal(marker))
+        params = {**_instance_params(instance), "dbname": staging}
+        with _libpq_child(params, server) as (env, sandbox):
             with Child(argv, sandbox, env, time_left(), stdin=subprocess.PIPE) as psql:
                 try:
                     self._confine(head, source, psql.stdin_pipe)
-                    psql.stdin_pipe.write(RESTORE_END)
+                    psql.stdin_pipe.write(trailer.as_string().encode())
                     psql.stdin_pipe.close()
                 except BrokenPipeError:
                     pass  # psql stopped at an error (its message is read below) or at the deadline
                 except EngineError:
-                    psql.kill()  # the script was refused halfway: end the transaction unfinished
+                    psql.kill()  # the script was refused halfway
                     raise
                 result = psql.wait()
         if result.timed_out:
             raise EngineError("The restore did not finish before the job's time limit; it was stopped and rolled back.")
         if result.returncode != 0:
             raise EngineError(f"The restore failed and was rolled back: {_psql_errors(result.stderr)}")
+
+    def discard_partial_restore(self, instance) -> None:
+        """Drop what an interrupted restore of this instance left: its staging or retired databases. Restores of
+        one instance run one at a time, so any such database belongs to one that is over."""
+        database = instance.resource.get("database")
+        if not database:
+            return
+        with self._connect() as admin:
+            leftovers = admin.execute(
+                "SELECT datname FROM pg_database WHERE left(datname, length(%s)) = %s "
+                "OR left(datname, length(%s)) = %s",
+                [database + STAGING, database + STAGING, database + RETIRED, database + RETIRED],
+            ).fetchall()
+            for (name,) in leftovers:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def verify_artifact(self, source) -> None:
         """An upload must be restorable: a custom-format dump is read to its end by pg_restore (a truncated

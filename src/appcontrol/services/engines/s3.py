@@ -21,6 +21,10 @@ from .base import Engine, EngineError, variable_name
 from .filesystem import check_media_archive, check_tar_head, media_limits
 
 
+def _staging_prefix(prefix: str) -> str:
+    return f"{prefix.rstrip('/')}.restore-"
+
+
 class S3Engine(Engine):
     name = "s3"
     artifact_extension = "tar.gz"
@@ -85,7 +89,8 @@ class S3Engine(Engine):
     def restore(self, instance, source) -> None:
         self._require_configured()
         client, bucket, prefix = s3_client(), instance.resource["bucket"], instance.resource["prefix"]
-        staging = f"{prefix.rstrip('/')}.restore-{secrets.token_hex(4)}/"
+        self.discard_partial_restore(instance)
+        staging = f"{_staging_prefix(prefix)}{secrets.token_hex(4)}/"
         restored = set()
         try:
             for name, member, archive in media_archive.members(source, media_limits()):
@@ -110,6 +115,10 @@ class S3Engine(Engine):
         for start in range(0, len(stale), 1000):
             client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in stale[start : start + 1000]]})
         self._delete_prefix(staging)
+
+    def discard_partial_restore(self, instance) -> None:
+        if "prefix" in instance.resource and self.is_configured():
+            self._delete_prefix(_staging_prefix(instance.resource["prefix"]))
 
     def check_artifact(self, head: bytes) -> None:
         check_tar_head(head)

@@ -34,18 +34,21 @@ SET_STANDARD_STRINGS = re.compile(
 NORMAL_TOKEN = re.compile(
     rb"""
     (?P<space>[\s]+)
+  | (?P<cast>::)
+  | (?P<variable>:(?:'[A-Za-z0-9_\x80-\xff]+'|"[A-Za-z0-9_\x80-\xff]+"|[A-Za-z0-9_\x80-\xff]+))
   | (?P<ident>[A-Za-z_\x80-\xff][A-Za-z0-9_$\x80-\xff]*)
   | (?P<number>[0-9][A-Za-z0-9_.\x80-\xff]*)
   | (?P<dollar>\$(?:[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]*)?\$)
   | (?P<param>\$[0-9]+)
   | (?P<line_comment>--)
   | (?P<block_comment>/\*)
-  | (?P<other>[^\sA-Za-z0-9_\x80-\xff$'"\\;()/\-]+|[/\-])
+  | (?P<other>[^\sA-Za-z0-9_\x80-\xff$'"\\;:()/\-]+|[/\-])
   | (?P<char>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
 BLOCK_COMMENT_MARK = re.compile(rb"/\*|\*/")
+NEWLINE = re.compile(rb"[\r\n]")
 E_STRING_MARK = re.compile(rb"\\|'")
 QUOTE_MARK = {b"'": re.compile(rb"'"), b'"': re.compile(rb'"')}
 
@@ -99,6 +102,12 @@ class _Statement:
         if first == b"rollback" and second == b"to":
             return False  # ROLLBACK TO SAVEPOINT stays inside the transaction
         return first in TRANSACTION_CONTROL or (first == b"prepare" and second == b"transaction")
+
+
+def _comment_end(line: bytes, position: int) -> int:
+    """Where a `--` comment ends: psql ends it at a carriage return as well as at a newline."""
+    match = NEWLINE.search(line, position)
+    return match.start() if match else len(line)
 
 
 def _past_quote(line: bytes, position: int, quote: bytes, escapes: bool = False) -> tuple[int, bool]:
@@ -193,6 +202,8 @@ class _Scanner:
     def run(self) -> None:
         while line := self.read_sql_line():
             self.line_number += 1
+            if b"\0" in line:
+                self.fail("the script holds a NUL byte, which psql would read differently.")
             if self.state == NORMAL and not self.statement.started and PG_DUMP_RESTRICT.fullmatch(line):
                 continue  # pg_dump's own \restrict/\unrestrict: replaced by ours
             self.lex(line)
@@ -208,6 +219,8 @@ class _Scanner:
         pending, at_line_start = b"", True
         while True:
             block = self.source.read(CHUNK)
+            if b"\0" in block:
+                self.fail("COPY data holds a NUL byte, which psql would read differently.")
             data = pending + block
             end = _copy_end(data, at_line_start, at_eof=not block)
             if end is not None:
@@ -282,8 +295,7 @@ class _Scanner:
             self.after_string_newline = True
             return position + 1
         if line.startswith(b"--", position):
-            end = line.find(b"\n", position)
-            return len(line) if end < 0 else end
+            return _comment_end(line, position)
         if char == b"'" and self.after_string_newline:
             self.state = self.string_kind
             return position + 1
@@ -299,8 +311,7 @@ class _Scanner:
                 statement.head += b" "
             return end
         if kind == "line_comment":
-            newline = line.find(b"\n", end)
-            return len(line) if newline < 0 else newline
+            return _comment_end(line, end)
         if kind == "block_comment":
             self.state, self.comment_depth = COMMENT, 1
             return end
