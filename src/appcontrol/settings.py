@@ -263,7 +263,11 @@ LOGGING = {
     "filters": {"redact_links": {"()": "appcontrol.core.log_redaction.RedactLinks"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_links"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("APPCONTROL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own handlers for its logger (debug console, admin mails) do not redact links: ours only.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

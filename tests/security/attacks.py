@@ -35,6 +35,25 @@ def member(name: str, kind: bytes = tarfile.REGTYPE, content: bytes | None = Non
     return info, content
 
 
+def pax_record(key: str, value: bytes) -> bytes:
+    body = b" " + key.encode() + b"=" + value + b"\n"
+    length = len(body) + 1
+    while len(str(length)) + len(body) != length:
+        length += 1
+    return str(length).encode() + body
+
+
+def raw_tar(*parts: tuple[str, bytes, bytes]) -> bytes:
+    """A plain tar written block by block — `(name, type, content)` — so headers can say what tarfile's own
+    writer would refuse (negative sizes, huge pax headers); then the end-of-archive marker."""
+    out = b""
+    for name, kind, content in parts:
+        info = tarfile.TarInfo(name)
+        info.type, info.size = kind, len(content)
+        out += info.tobuf(tarfile.USTAR_FORMAT) + content + b"\0" * (-len(content) % 512)
+    return out + b"\0" * 1024
+
+
 def symlink_chain_tar(destination: Path, escaped_file: str, content: bytes) -> bytes:
     """CVE-2025-4517, built as CPython's own test builds it: symlinks whose expansion passes PATH_MAX, so
     `os.path.realpath` stops resolving and `filter="data"` lets `escape/…` through — one directory above

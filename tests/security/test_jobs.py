@@ -4,6 +4,7 @@ the same target."""
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -69,6 +70,15 @@ def test_an_open_session_does_not_stop_a_restore(world, provision, run_jobs, pos
         holder.execute("select 1")
     with psycopg.connect(database_url(instance)) as conn:
         assert conn.execute("select count(*) from keep").fetchone()[0] == 0
+
+
+def test_work_in_the_worker_itself_stops_at_the_deadline(world, provision, run_jobs, settings, tmp_path):
+    """Not only children: the worker's own loops (here, checking an upload's checksum) stop at the deadline."""
+    instance = provision(env_of(world, "test"), "sqlite")
+    settings.APPCONTROL_JOB_TIMEOUT_SECONDS = 0
+    backup = upload(world, run_jobs, env_of(world, "test"), instance, Path(instance.resource["path"]).read_bytes())
+    assert backup.success == "FAILURE"
+    assert "time limit" in backup.service_instance_backups.get().errors[0]
 
 
 def test_the_reaper_fails_a_job_past_its_deadline_even_while_it_beats(world, provision, settings):

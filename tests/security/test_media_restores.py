@@ -1,6 +1,7 @@
 """A member restores a hostile media archive: nothing may land outside the target, and a refused archive
 changes nothing."""
 
+import gzip
 import io
 import stat
 import sys
@@ -12,7 +13,16 @@ import pytest
 from appcontrol.services.engines import EngineError, engine_for, media_archive
 from tests.backups.helpers import env_of, tree_digest
 
-from .attacks import member, restore_backup, symlink_chain_tar, tar_bytes, tar_cut_at_block_boundary, upload
+from .attacks import (
+    member,
+    pax_record,
+    raw_tar,
+    restore_backup,
+    symlink_chain_tar,
+    tar_bytes,
+    tar_cut_at_block_boundary,
+    upload,
+)
 
 # CPython releases whose tarfile filter stops the symlink chain of CVE-2025-4517.
 FILTER_FIXED_IN = {(3, 12): (3, 12, 11), (3, 13): (3, 13, 4)}
@@ -72,6 +82,19 @@ ATTACKS = {
     "garbage after the end": lambda media: tar_bytes(member("ok.txt"), gzip=False) + b"\x01" * 600,
     "a file twice": lambda media: tar_bytes(member("twice.txt"), member("twice.txt")),
     "a file and a directory of one name": lambda media: tar_bytes(member("x"), member("x/y.txt")),
+    "a directory's name reused by a file": lambda media: tar_bytes(member("a/b"), member("a")),
+    "a path 1500 directories deep": lambda media: raw_tar(
+        ("pax", tarfile.XHDTYPE, pax_record("path", ("d/" * 1500 + "f").encode())), ("f", tarfile.REGTYPE, b"x")
+    ),
+    "a negative size in a pax header": lambda media: raw_tar(
+        ("pax", tarfile.XHDTYPE, pax_record("size", b"-511")), ("n", tarfile.REGTYPE, b"")
+    ),
+    "a pax header bigger than any name (CVE-2024-6232)": lambda media: raw_tar(
+        ("pax", tarfile.XHDTYPE, pax_record("comment", b"1" * 40_000)), ("f", tarfile.REGTYPE, b"x")
+    ),
+    "a GNU long name of 300 MB": lambda media: gzip.compress(
+        raw_tar(("././@LongLink", tarfile.GNUTYPE_LONGNAME, b"a" * 300_000_000))
+    ),
 }
 
 
@@ -113,6 +136,20 @@ def test_the_symlink_chain_does_escape_tarfiles_own_filter_here(tmp_path):
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
     assert (tmp_path / "escaped.txt").read_bytes() == b"out"
+
+
+def test_odd_but_harmless_members_are_restored(media):
+    """Deep trees, `./` prefixes, re-declared directories and timestamps no file system can hold."""
+    deep = "/".join(["d"] * 250) + "/deep.txt"
+    archive = raw_tar(
+        ("pax", tarfile.XHDTYPE, pax_record("path", deep.encode())), ("ignored", tarfile.REGTYPE, b"deep"),
+        ("./dir/", tarfile.DIRTYPE, b""), ("dir", tarfile.DIRTYPE, b""), ("./dir/./f", tarfile.REGTYPE, b"f"),
+        ("pax", tarfile.XHDTYPE, pax_record("mtime", b"1e400")), ("far-future", tarfile.REGTYPE, b"t"),
+    )  # fmt: skip
+    restore_directly(media[0], archive)
+    root = Path(media[0].resource["path"])
+    assert (root / deep).read_bytes() == b"deep" and (root / "dir/f").read_bytes() == b"f"
+    assert (root / "far-future").read_bytes() == b"t"
 
 
 def test_bounds_on_entries_and_bytes(media, settings):

@@ -80,6 +80,19 @@ def test_no_network_unless_asked(mode, postgres_url_or_none):
         assert "connected" in out
 
 
+def test_the_fallback_refuses_to_run_a_child_it_cannot_confine(settings, monkeypatch):
+    """Without setpriv a child would keep the worker's uid and outlive it: no child at all, then."""
+    import shutil
+
+    from appcontrol.core import sandbox
+
+    settings.APPCONTROL_SANDBOX = "none"
+    real_which = shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name, **kw: None if name == "setpriv" else real_which(name))
+    with pytest.raises(sandbox.SandboxError, match="setpriv"):
+        run_child(["/bin/true"], sandbox=Sandbox(), env=child_environment(), timeout=10)
+
+
 def test_a_child_is_killed_at_its_deadline(mode):
     started = time.monotonic()
     result = run_child([BASH, "-c", "sleep 60"], sandbox=Sandbox(), env=child_environment(), timeout=0.5)

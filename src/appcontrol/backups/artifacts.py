@@ -9,14 +9,13 @@ import contextlib
 import hashlib
 import os
 import secrets
-import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
 
-from appcontrol.core.jobs import scratch_directory
+from appcontrol.core.jobs import check_deadline, scratch_directory
 
 CHUNK = 1024 * 1024
 
@@ -197,10 +196,13 @@ def local_copy(store, name: str, sha256: str):
         else:
             handle = stack.enter_context(tempfile.TemporaryFile(dir=scratch_directory()))
             with contextlib.closing(store.open(name)) as remote:
-                shutil.copyfileobj(remote, handle, CHUNK)
+                while chunk := remote.read(CHUNK):
+                    check_deadline()
+                    handle.write(chunk)
             handle.seek(0)
         digest = hashlib.sha256()
         while chunk := handle.read(CHUNK):
+            check_deadline()
             digest.update(chunk)
         if digest.hexdigest() != sha256:
             raise ArtifactError("The artifact in storage does not match its recorded checksum; it was not used.")

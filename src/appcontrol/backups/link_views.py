@@ -19,7 +19,8 @@ from .artifacts import ArtifactError, artifact_store
 from .models import Backup, BackupDownloadServiceInstance, ServiceInstanceBackup
 
 CHUNK = 1024 * 1024
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Offsets of up to 18 digits (any artifact's size fits); a longer one is not a range this server serves.
+RANGE_RE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 
 
 def _error(status: int, detail: str) -> JsonResponse:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from appcontrol.applications.models import Environment
 from appcontrol.core.ids import encode_id
+from appcontrol.core.sandbox import SandboxError
 from appcontrol.services.engines import EngineError, engine_for
 from appcontrol.services.models import ServiceInstance, ServiceStatus
 
@@ -124,7 +125,7 @@ def service_instance_backup_take(*, sib: ServiceInstanceBackup) -> None:
         writer = artifact_store().writer(name)
         taken_at = engine_for(sib.engine).dump(sib.service_instance, writer)
         writer.commit()
-    except (EngineError, ArtifactError, OSError) as error:
+    except (EngineError, ArtifactError, SandboxError, OSError) as error:
         if writer is not None:
             writer.abort()
         _record_sib_errors(
@@ -301,7 +302,7 @@ def backup_upload_check(*, backup: Backup) -> None:
         try:
             with local_copy(store, sib.artifact, sib.sha256) as artifact:
                 engine_for(sib.engine).verify_artifact(artifact)
-        except (EngineError, ArtifactError) as error:
+        except (EngineError, ArtifactError, SandboxError) as error:
             store.delete(sib.artifact)
             sib.artifact = ""
             sib.save(update_fields=["artifact", "started_at"])
@@ -388,7 +389,7 @@ def backup_restore_run(*, restore: BackupRestore) -> None:
         try:
             with local_copy(store, sib.artifact, sib.sha256) as artifact:
                 engine_for(sib.engine).restore(item.service_instance, artifact)
-        except (EngineError, ArtifactError) as error:
+        except (EngineError, ArtifactError, SandboxError) as error:
             item.errors = [str(error)]
         item.ended_at = timezone.now()
         item.save(update_fields=["errors", "ended_at"])

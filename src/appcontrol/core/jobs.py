@@ -58,6 +58,17 @@ def scratch_directory():
     return settings.APPCONTROL_WORK_DIR
 
 
+class DeadlinePassed(Exception):
+    """The running job reached its time limit; work done in the worker itself stops here."""
+
+
+def check_deadline() -> None:
+    """Stop work the worker does itself (not in a child, which the watchdog kills) once the job's time is up."""
+    if time_left() <= 0:
+        limit = settings.APPCONTROL_JOB_TIMEOUT_SECONDS
+        raise DeadlinePassed(f"The job did not finish within its time limit ({limit} s) and was stopped.")
+
+
 class Busy(Exception):
     """Another running job holds one of this job's concurrency keys."""
 
@@ -132,6 +143,8 @@ class JobRunner:
             with Heartbeat(self.model, pk, _running.deadline):
                 try:
                     self.run(obj)
+                except DeadlinePassed as error:
+                    self.fail(obj, str(error))
                 except Exception as error:  # noqa: BLE001 - any failure is recorded on the row, never lost
                     logger.exception("Job %s %s failed", self.name, pk)
                     self.fail(obj, f"Unexpected error: {error}")

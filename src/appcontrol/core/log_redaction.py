@@ -10,7 +10,6 @@ import re
 from gunicorn import glogging
 
 LINK_TOKEN = re.compile(r"(/apps/v3/(?:artifacts|uploads)/)[^/\s?\"']+")
-ACCESS_LOG_FIELDS = ("r", "U", "f", "{raw_uri}e", "{path_info}e", "{referer}i")
 
 
 def redact_links(text: str) -> str:
@@ -29,11 +28,15 @@ class RedactLinks(logging.Filter):
 
 
 class AccessLogger(glogging.Logger):
-    """gunicorn's logger (`appcontrol serve` uses it), with link tokens removed from the access log."""
+    """gunicorn's logger (`appcontrol serve` uses it), with link tokens removed from the access log and from
+    its error log ("Error handling request /apps/v3/artifacts/…")."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(RedactLinks())
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for field in ACCESS_LOG_FIELDS:
-            if isinstance(atoms.get(field), str):
-                atoms[field] = redact_links(atoms[field])
-        return atoms
+        # Every field a log format may use: the request line, path, referer, headers, environ.
+        return {key: redact_links(value) if isinstance(value, str) else value for key, value in atoms.items()}

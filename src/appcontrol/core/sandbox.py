@@ -113,7 +113,8 @@ def _bwrap_argv(bwrap: str, sandbox: Sandbox) -> list[str]:
 def _fallback_argv() -> list[str]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        return []
+        # Without it a child would keep the worker's uid and outlive it: refuse rather than fail open.
+        raise SandboxError("The sandbox's fallback needs setpriv (util-linux); install it or bubblewrap.")
     argv = [setpriv, "--no-new-privs", "--pdeathsig", "KILL"]
     if drops_privileges():
         uid = str(sandbox_uid())

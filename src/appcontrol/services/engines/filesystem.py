@@ -11,13 +11,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from appcontrol.core.ids import encode_id
-from appcontrol.core.jobs import time_left
+from appcontrol.core.jobs import check_deadline, time_left
 from appcontrol.core.sandbox import Child, Sandbox, bubblewrap, child_environment, run_child
 
 from . import media_archive
 from .base import Engine, EngineError, variable_name
 
 GZIP_MAGIC = b"\x1f\x8b"
+ARCHIVE_TOOL_MEMORY = 2 * 1024**3
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
@@ -27,8 +28,11 @@ def media_limits() -> media_archive.Limits:
 
 
 def _archive_tool(command: str, *arguments: str) -> list[str]:
-    """`media_archive.py` run by this Python with no site-packages and no environment (`-I -S`)."""
-    return [sys._base_executable, "-I", "-S", media_archive.__file__, command, *arguments]
+    """`media_archive.py` run by this Python with no site-packages and no environment (`-I -S`), its memory
+    capped (a hostile archive must not exhaust the host's)."""
+    prlimit = shutil.which("prlimit")
+    cap = [prlimit, f"--as={ARCHIVE_TOOL_MEMORY}", "--"] if prlimit else []
+    return [*cap, sys._base_executable, "-I", "-S", media_archive.__file__, command, *arguments]
 
 
 def _archive_sandbox(read_only=(), writable=()) -> Sandbox:
@@ -45,7 +49,7 @@ def check_media_archive(source) -> None:
     """Read a whole archive as a restore would (in the sandbox where there is one), writing nothing."""
     if bubblewrap() is None:
         try:
-            media_archive.check(source, media_limits())
+            media_archive.check(source, media_limits(), check=check_deadline)
         except media_archive.ArchiveError as error:
             raise EngineError(f"The storage archive cannot be restored: {error}") from None
         return
@@ -139,7 +143,7 @@ class FilesystemEngine(Engine):
     def _extract(self, source, staged: Path) -> None:
         if bubblewrap() is None:
             try:
-                media_archive.extract(source, staged, media_limits())
+                media_archive.extract(source, staged, media_limits(), check=check_deadline)
             except media_archive.ArchiveError as error:
                 raise EngineError(f"The storage archive cannot be restored: {error}") from None
             except OSError as error:

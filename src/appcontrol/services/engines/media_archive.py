@@ -11,7 +11,9 @@ This module uses the standard library only: the worker runs this very file insid
 `python -I -S media_archive.py extract|check|create …`, with nothing but the target directory bound.
 """
 
+import contextlib
 import gzip
+import math
 import os
 import stat
 import sys
@@ -26,7 +28,11 @@ BLOCK = 512
 # The end-of-archive marker and the record padding after it; anything longer is not padding.
 MAX_TRAILER = 1024 * 1024
 MAX_NAME_BYTES, MAX_COMPONENT_BYTES = 4096, 255
+# Deeper trees than any media storage needs would defeat the recursive tools that walk and remove them.
+MAX_DEPTH = 256
 OPEN_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# A pax or GNU long-name header carries a name (at most 4096 bytes) and a few fields; few are over 1 KiB.
+MAX_EXTENDED_HEADER, SMALL_EXTENDED_HEADER, MAX_LARGE_EXTENDED_HEADERS = 8192, 1024, 1000
 
 
 class ArchiveError(Exception):
@@ -73,6 +79,32 @@ class _Peekable:
         return self.stream.read(size)
 
 
+class _CheckedTarInfo(tarfile.TarInfo):
+    """Refuses an extended header (pax, GNU long name) that is negative or longer than any name needs, before
+    tarfile reads it: tarfile holds such a header in memory whole, and Pythons before 3.12.6 parse big pax
+    headers in quadratic time (CVE-2024-6232). This hooks tarfile's member processing (`_proc_member`)."""
+
+    EXTENDED = (
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+    )
+
+    def _proc_member(self, archive):
+        if self.type in self.EXTENDED:
+            if not 0 <= self.size <= MAX_EXTENDED_HEADER:
+                raise ArchiveError(
+                    f"The archive holds an extended header of {self.size} bytes (at most {MAX_EXTENDED_HEADER})."
+                )
+            if self.size > SMALL_EXTENDED_HEADER:
+                archive.large_headers = getattr(archive, "large_headers", 0) + 1
+                if archive.large_headers > MAX_LARGE_EXTENDED_HEADERS:
+                    raise ArchiveError("The archive holds too many long extended headers.")
+        return super()._proc_member(archive)
+
+
 def safe_name(name: str) -> str:
     """The member's path relative to the target, normalised; refuse anything that could leave it."""
     if "\x00" in name or name.startswith("/"):
@@ -80,6 +112,8 @@ def safe_name(name: str) -> str:
     parts = [part for part in name.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise ArchiveError(f"The archive holds a path that leaves the directory: {name!r}.")
+    if len(parts) > MAX_DEPTH:
+        raise ArchiveError(f"The archive holds a path deeper than {MAX_DEPTH} directories: {name[:100]!r}….")
     normalised = "/".join(parts)
     encoded = os.fsencode(normalised)
     if len(encoded) > MAX_NAME_BYTES or any(len(os.fsencode(part)) > MAX_COMPONENT_BYTES for part in parts):
@@ -108,17 +142,22 @@ def _claim_name(name: str, is_directory: bool, kinds: dict[str, bool]) -> None:
     parent = name
     while "/" in parent:
         parent = parent.rpartition("/")[0]
-        if kinds.get(parent, True) is False:
+        known = kinds.get(parent)
+        if known is False:
             raise ArchiveError(f"The archive uses {parent!r} both as a file and as a directory.")
+        if known:
+            break  # its own parents are known to be directories too
+        kinds[parent] = True  # created implicitly by extraction
     kinds[name] = is_directory
 
 
-def members(source, limits: Limits):
+def members(source, limits: Limits, check=None):
     """Yield `(name, member, archive)` for each member of a tar stream, after checking it.
 
     Only regular files and directories pass; names are normalised and confined; the member count and
     the total size are bounded; the stream must end with the end-of-archive marker. A regular file's
-    bytes are read with `archive.extractfile(member)` before the next member is asked for.
+    bytes are read with `archive.extractfile(member)` before the next member is asked for. `check()`, when
+    given, is called before each member (the worker's deadline).
     """
     head = source.read(2)
     stream = _Peekable(source, head)
@@ -128,7 +167,7 @@ def members(source, limits: Limits):
     files = total_bytes = 0
     kinds: dict[str, bool] = {"": True}  # name -> is a directory
     try:
-        with tarfile.open(fileobj=recorder, mode="r|") as archive:
+        with tarfile.open(fileobj=recorder, mode="r|", tarinfo=_CheckedTarInfo) as archive:
             for member in archive:
                 files += 1
                 if files > limits.max_files:
@@ -138,8 +177,12 @@ def members(source, limits: Limits):
                         f"The archive holds {_kind(member)} ({member.name!r}); "
                         "only regular files and directories are restored."
                     )
+                if check is not None:
+                    check()
                 name = safe_name(member.name)
                 _claim_name(name, member.isdir(), kinds)
+                if member.size < 0:  # a pax header can say so (CVE-2025-8194)
+                    raise ArchiveError(f"The archive gives {member.name!r} a negative size.")
                 if member.isreg():
                     total_bytes += member.size
                     if total_bytes > limits.max_bytes:
@@ -168,9 +211,9 @@ def contents(archive: tarfile.TarFile, member: tarfile.TarInfo):
         raise ArchiveError(f"This is not a complete, readable tar archive: {error} (in {member.name!r})") from None
 
 
-def check(source, limits: Limits) -> None:
+def check(source, limits: Limits, check=None) -> None:
     """Read a whole archive as a restore would, writing nothing."""
-    for _name, member, archive in members(source, limits):
+    for _name, member, archive in members(source, limits, check):
         if member.isreg():
             for _chunk in contents(archive, member):
                 pass
@@ -184,21 +227,26 @@ class _Directories:
         self.open: dict[str, int] = {"": self.root_fd}
 
     def fd(self, relative: str) -> int:
+        """The directory `relative`, created (0755) where missing, each step below one held open."""
         if relative in self.open:
             return self.open[relative]
-        parent, _, name = relative.rpartition("/")
-        parent_fd = self.fd(parent)
-        try:
-            os.mkdir(name, 0o755, dir_fd=parent_fd)
-        except FileExistsError:
-            pass
-        try:
-            fd = os.open(name, OPEN_DIRECTORY, dir_fd=parent_fd)
-        except (NotADirectoryError, OSError) as error:
-            raise ArchiveError(f"The archive uses {relative!r} both as a file and as a directory.") from error
-        if len(self.open) > 256:  # a bounded cache: deep or wide trees must not exhaust descriptors
-            self.close(keep_root=True)
-        self.open[relative] = fd
+        parts = relative.split("/")
+        depth = len(parts)
+        while depth and "/".join(parts[:depth]) not in self.open:
+            depth -= 1
+        current = "/".join(parts[:depth])
+        fd = self.open[current]
+        for part in parts[depth:]:
+            current = f"{current}/{part}" if current else part
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=fd)
+            try:
+                fd = os.open(part, OPEN_DIRECTORY, dir_fd=fd)
+            except OSError as error:
+                raise ArchiveError(f"The archive uses {current!r} both as a file and as a directory.") from error
+            if len(self.open) > 256:  # a bounded cache: deep or wide trees must not exhaust descriptors
+                self.close(keep_root=True)
+            self.open[current] = fd
         return fd
 
     def close(self, keep_root: bool = False) -> None:
@@ -208,13 +256,13 @@ class _Directories:
                 del self.open[path]
 
 
-def extract(source, root: Path, limits: Limits) -> None:
+def extract(source, root: Path, limits: Limits, check=None) -> None:
     """Extract into `root` (an empty directory): regular files 0644 (0755 when executable), directories
     0755, nothing else. Each path is created below a descriptor of its parent without following links,
     so no member can write outside `root` whatever came before it."""
     directories = _Directories(root)
     try:
-        for name, member, archive in members(source, limits):
+        for name, member, archive in members(source, limits, check):
             parent, _, leaf = name.rpartition("/")
             parent_fd = directories.fd(parent)
             if member.isdir():
@@ -230,7 +278,8 @@ def extract(source, root: Path, limits: Limits) -> None:
                 for chunk in contents(archive, member):
                     target.write(chunk)
                 os.fchmod(target.fileno(), mode)  # the umask must not decide
-                os.utime(target.fileno(), (member.mtime, member.mtime))
+                if math.isfinite(member.mtime) and 0 <= member.mtime < 2**33:
+                    os.utime(target.fileno(), (member.mtime, member.mtime))
     finally:
         directories.close()
 
@@ -277,6 +326,10 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"unknown command {command!r}")
     except ArchiveError as error:
         sys.stderr.write(f"{error}\n")
+        return 2
+    except Exception as error:  # noqa: BLE001 - one line for the tenant's `errors`, never a traceback
+        message = f"{type(error).__name__}: {error}".replace(arguments[0], ".") if arguments else str(error)
+        sys.stderr.write(f"The archive could not be processed ({message}).\n")
         return 2
     return 0
 

@@ -30,7 +30,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from appcontrol.core.ids import encode_id
-from appcontrol.core.jobs import scratch_directory, time_left
+from appcontrol.core.jobs import check_deadline, scratch_directory, time_left
 from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over, private_directory
 
 from .base import Engine, EngineError, variable_name
@@ -318,7 +318,7 @@ class PostgresEngine(Engine):
         preamble = RESTORE_PREAMBLE if out is not None else b""
         try:
             if not head.startswith(CUSTOM_DUMP_MAGIC):
-                confine_script(source, out, preamble, head=head)
+                confine_script(source, out, preamble, head=head, check=check_deadline)
             else:
                 with _as_local_file(head, source, scratch_directory()) as dump:
                     self._convert_dump(dump, out, preamble)
@@ -328,7 +328,7 @@ class PostgresEngine(Engine):
     def _convert_dump(self, dump, script, preamble: bytes) -> None:
         argv = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-"]
         with Child(argv, Sandbox(), child_environment(), time_left(), stdin=dump, stdout=subprocess.PIPE) as child:
-            confine_script(child.stdout_pipe, script, preamble)  # a refused script: the child is killed
+            confine_script(child.stdout_pipe, script, preamble, check=check_deadline)  # refused: the child is killed
             result = child.wait()
         if result.timed_out:
             raise EngineError("pg_restore did not finish before the job's time limit and was stopped.")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from appcontrol.core.ids import encode_id
+from appcontrol.core.jobs import check_deadline
 from appcontrol.core.s3 import s3_client, s3_configured
 
 from . import media_archive
@@ -93,7 +94,7 @@ class S3Engine(Engine):
         staging = f"{_staging_prefix(prefix)}{secrets.token_hex(4)}/"
         restored = set()
         try:
-            for name, member, archive in media_archive.members(source, media_limits()):
+            for name, member, archive in media_archive.members(source, media_limits(), check=check_deadline):
                 if not member.isreg():
                     continue
                 # A streamed archive cannot seek, boto3 wants to: spool each file (to disk if large).

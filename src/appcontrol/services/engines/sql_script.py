@@ -169,8 +169,8 @@ class _Pushback:
 
 
 class _Scanner:
-    def __init__(self, source: _Pushback, out: BinaryIO | None):
-        self.source, self.out = source, out
+    def __init__(self, source: _Pushback, out: BinaryIO | None, check):
+        self.source, self.out, self.check = source, out, check
         self.line_number = 0
         self.state = NORMAL
         self.string_kind = STRING
@@ -202,6 +202,8 @@ class _Scanner:
     def run(self) -> None:
         while line := self.read_sql_line():
             self.line_number += 1
+            if self.line_number % 4096 == 0:
+                self.check()
             if b"\0" in line:
                 self.fail("the script holds a NUL byte, which psql would read differently.")
             if self.state == NORMAL and not self.statement.started and PG_DUMP_RESTRICT.fullmatch(line):
@@ -218,6 +220,7 @@ class _Scanner:
         self.statement.copy_from_stdin = False
         pending, at_line_start = b"", True
         while True:
+            self.check()
             block = self.source.read(CHUNK)
             if b"\0" in block:
                 self.fail("COPY data holds a NUL byte, which psql would read differently.")
@@ -355,12 +358,15 @@ class _Scanner:
         return end  # numbers, parameters, operators and punctuation
 
 
-def confine_script(source: BinaryIO, out: BinaryIO | None, preamble: bytes = b"", head: bytes = b"") -> str:
+def confine_script(
+    source: BinaryIO, out: BinaryIO | None, preamble: bytes = b"", head: bytes = b"", check=lambda: None
+) -> str:
     """Copy a plain SQL script (`head`, already read from it, then `source`) to `out` behind
     `\\restrict <key>` and `preamble`, refusing psql commands and transaction control; return the key.
-    With `out=None` the script is only checked."""
+    With `out=None` the script is only checked. `check()` is called every few thousand lines (the job's
+    deadline)."""
     key = secrets.token_hex(32)
     if out is not None:
         out.write(b"\\restrict " + key.encode() + b"\n" + preamble)
-    _Scanner(_Pushback(source, head), out).run()
+    _Scanner(_Pushback(source, head), out, check).run()
     return key
