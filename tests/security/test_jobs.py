@@ -131,6 +131,14 @@ def test_a_restore_waits_while_a_backup_of_its_instance_runs(world, database_wit
     assert RestoreRunner().claim(restore.pk) is not None
 
 
+def test_a_waiting_job_tries_again_less_often_the_longer_it_waits():
+    """Each try is a row in the task queue: a restore waiting behind a six-hour backup must not add thousands."""
+    now = timezone.now()
+    assert Busy(now).retry_in() == 2
+    assert Busy(now - timedelta(seconds=100)).retry_in() == pytest.approx(10, abs=0.5)
+    assert Busy(now - timedelta(hours=6)).retry_in() == 30
+
+
 def test_a_lock_left_by_an_ended_job_is_taken_over(world, database_with_backup):
     instance, backup = database_with_backup
     crashed = queued_restore(backup, instance)

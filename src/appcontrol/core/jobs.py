@@ -28,7 +28,7 @@ from .models import JobLock
 logger = logging.getLogger(__name__)
 
 RUNNERS: dict[str, "JobRunner"] = {}
-BUSY_RETRY_SECONDS = 2
+BUSY_RETRY_SECONDS, BUSY_RETRY_MAX_SECONDS = 2, 30
 _running = threading.local()
 
 
@@ -71,6 +71,15 @@ def check_deadline() -> None:
 
 class Busy(Exception):
     """Another running job holds one of this job's concurrency keys."""
+
+    def __init__(self, queued_at=None):
+        super().__init__()
+        self.queued_at = queued_at
+
+    def retry_in(self) -> float:
+        """Seconds until the next try: soon at first, then less often (each try is a queue row)."""
+        waited = (timezone.now() - self.queued_at).total_seconds() if self.queued_at else 0
+        return min(max(waited / 10, BUSY_RETRY_SECONDS), BUSY_RETRY_MAX_SECONDS)
 
 
 class JobRunner:
@@ -116,7 +125,7 @@ class JobRunner:
                 obj = self.model.objects.select_for_update().filter(pk=pk).first()
                 if obj is None or obj.started_at is not None or obj.ended_at is not None:
                     return None
-                _locks_take(self.concurrency_keys(obj), self.holder(pk))
+                _locks_take(self.concurrency_keys(obj), self.holder(pk), obj.queued_at)
                 obj.started_at = obj.heartbeat_at = timezone.now()
                 obj.save(update_fields=["started_at", "heartbeat_at"])
         except IntegrityError:
@@ -128,14 +137,13 @@ class JobRunner:
             try:
                 obj = self.claim(pk)
                 break
-            except Busy:
+            except Busy as busy:
                 if _can_defer():
                     logger.info("Job %s %s waits for a job on the same target", self.name, pk)
-                    run_job.using(run_after=timezone.now() + timedelta(seconds=BUSY_RETRY_SECONDS)).enqueue(
-                        self.name, str(pk)
-                    )
+                    later = timezone.now() + timedelta(seconds=busy.retry_in())
+                    run_job.using(run_after=later).enqueue(self.name, str(pk))
                     return
-                time.sleep(BUSY_RETRY_SECONDS)  # a backend that cannot defer: wait here
+                time.sleep(busy.retry_in())  # a backend that cannot defer: wait here
         if obj is None:
             return
         _running.deadline = time.monotonic() + self.timeout
@@ -168,13 +176,13 @@ def _holder_running(holder: str) -> bool:
     return runner is not None and runner.model.objects.filter(pk=pk, ended_at__isnull=True).exists()
 
 
-def _locks_take(keys: list[str], holder: str) -> None:
+def _locks_take(keys: list[str], holder: str, queued_at) -> None:
     """Take every key or none (inside the caller's transaction); a key whose holder ended is stale."""
     if not keys:
         return
     for lock in JobLock.objects.filter(key__in=keys).exclude(holder=holder):
         if _holder_running(lock.holder):
-            raise Busy()
+            raise Busy(queued_at)
         lock.delete()
     JobLock.objects.bulk_create([JobLock(key=key, holder=holder) for key in sorted(set(keys))])
 
