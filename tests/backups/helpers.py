@@ -1,9 +1,11 @@
 import hashlib
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.test import Client
 
 from appcontrol.applications.models import EnvironmentVariable
+from appcontrol.backups.models import Backup, Outcome, Trigger
 from appcontrol.core.ids import encode_id
 from tests.conftest import api_url
 
@@ -84,3 +86,18 @@ def finish(run_jobs, url):
         response = Client().post(url.replace("http://testserver", ""), HTTP_AUTHORIZATION="Basic eDp5")
     assert response.status_code == 202
     return response
+
+
+def make_history(environment, days: int, now: datetime) -> list[Backup]:
+    backups = []
+    for age in range(days):
+        backups.append(
+            Backup.objects.create(
+                environment=environment,
+                trigger=Trigger.SCHEDULED,
+                state="COMPLETED",
+                success=Outcome.SUCCESS,
+                created_at=now - timedelta(days=age),
+            )
+        )
+    return backups

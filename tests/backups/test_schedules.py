@@ -12,7 +12,7 @@ from appcontrol.backups.services import backups_expire
 from appcontrol.core.ids import encode_id
 from tests.conftest import api_url
 
-from .helpers import env_of, take_backup
+from .helpers import env_of, make_history, take_backup
 
 
 def test_first_service_instance_gives_the_environment_a_default_daily_schedule(world, provision):
@@ -67,21 +67,6 @@ def test_disabled_schedule_takes_nothing(world, provision):
     provision(env_of(world, "live"), "sqlite")
     BackupSchedule.objects.update(enabled=False)
     assert schedules_run() == 0
-
-
-def make_history(environment, days: int, now: datetime) -> list[Backup]:
-    backups = []
-    for age in range(days):
-        backups.append(
-            Backup.objects.create(
-                environment=environment,
-                trigger=Trigger.SCHEDULED,
-                state="COMPLETED",
-                success=Outcome.SUCCESS,
-                created_at=now - timedelta(days=age),
-            )
-        )
-    return backups
 
 
 def test_retention_keeps_7_daily_4_weekly_12_monthly(world):

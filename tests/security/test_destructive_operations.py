@@ -1,39 +1,23 @@
 """What deletes backups or replaces data needs the owner or admin role where `DELETE` does, and one
 request's work is bounded."""
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
-from appcontrol.backups.models import Backup, BackupSchedule, Outcome, Trigger
+from appcontrol.backups.models import Backup, BackupSchedule
 from appcontrol.backups.schedules import schedules_run
 from appcontrol.core.fields import MAX_LIST_ITEMS
 from appcontrol.core.ids import encode_id
-from tests.backups.helpers import env_of, take_backup
+from tests.backups.helpers import env_of, make_history, take_backup
 from tests.conftest import api_url
 
 RETENTION_TO_NOTHING = {"keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0}
 
 
-def scheduled_backups(environment, days: int) -> list[Backup]:
-    now = timezone.now()
-    return [
-        Backup.objects.create(
-            environment=environment,
-            trigger=Trigger.SCHEDULED,
-            state="COMPLETED",
-            success=Outcome.SUCCESS,
-            created_at=now - timedelta(days=day),
-        )  # fmt: skip
-        for day in range(days)
-    ]
-
-
 def test_a_member_cannot_shrink_the_retention_of_live(world):
     live = env_of(world, "live")
     schedule = BackupSchedule.objects.create(environment=live)
-    kept = scheduled_backups(live, 3)
+    kept = make_history(live, 3, timezone.now())
     url = api_url("api:backup-schedule-detail", uuid=schedule.pk)
     for method in ("patch", "put"):
         response = getattr(world.client("member"), method)(url, RETENTION_TO_NOTHING, format="json")
