@@ -9,19 +9,24 @@ $(BIN)/python:
 	"$$(scripts/find-python)" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the package definitions change.
+# Reinstall only when the package definitions change. `make run` needs the server and appctl only;
+# the test tools (schemathesis, moto, ...) come with `make test`.
 $(VENV)/.installed: $(BIN)/python pyproject.toml client/pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./client
+	$(BIN)/python -m pip install --quiet -e . -e ./client
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 ## run: start the server on the embedded default (SQLite, ./var) with demo data
 run: $(VENV)/.installed
 	$(BIN)/appcontrol migrate --no-input
 	$(BIN)/appcontrol demo --url http://$(BIND)
-	$(BIN)/appcontrol serve --bind $(BIND)
+	$(BIN)/appcontrol serve --bind $(BIND) --no-migrate
 
 ## test: lint, validate the OpenAPI schema and run the whole test suite
-test: $(VENV)/.installed .venv-divio/bin/divio
+test: $(VENV)/.installed-test .venv-divio/bin/divio
 	$(BIN)/ruff check src client tests bench
 	$(BIN)/ruff format --check --quiet src client tests bench
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django spectacular --validate --fail-on-warn --file /dev/null
