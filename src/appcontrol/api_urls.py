@@ -1,11 +1,12 @@
 """Everything under /apps/v3/: one router that each part of the domain registers its viewsets on."""
 
 from django.urls import re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from appcontrol.applications.api.urls import register as register_applications
 from appcontrol.backups import link_views
 from appcontrol.backups.api.urls import register as register_backups
+from appcontrol.core.docs import RedocView, SwaggerView
 from appcontrol.core.routers import ApiRouter
 from appcontrol.core.upcoming import upcoming_collection
 from appcontrol.core.views import ApiRootView, api_not_found
@@ -23,8 +24,8 @@ router.register("builds", upcoming_collection("Builds"), basename="build")
 urlpatterns = [
     re_path(r"^$", ApiRootView.as_view(), name="root"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^docs/?$", SpectacularRedocView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^docs/swagger/?$", SpectacularSwaggerView.as_view(url_name="api:schema"), name="swagger"),
+    re_path(r"^docs/?$", RedocView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^docs/swagger/?$", SwaggerView.as_view(url_name="api:schema"), name="swagger"),
     re_path(r"^artifacts/(?P<token>[^/]+)/?$", link_views.artifact_download, name="artifact-download"),
     re_path(r"^uploads/(?P<token>[^/]+)/?$", link_views.artifact_upload, name="artifact-upload"),
     re_path(

@@ -3,6 +3,7 @@
 Every variable, with its default and meaning, is listed in the README's "Configuration" table.
 """
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -104,7 +105,8 @@ WSGI_APPLICATION = "appcontrol.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of other packages' templates (the admin's branding, the API docs page).
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -187,6 +189,8 @@ APPCONTROL_S3_SECRET_ACCESS_KEY = os.environ.get("APPCONTROL_S3_SECRET_ACCESS_KE
 APPCONTROL_S3_PREFIX = os.environ.get("APPCONTROL_S3_PREFIX", "appcontrol/")
 if APPCONTROL_BACKUP_STORAGE == "s3" and not APPCONTROL_S3_BUCKET:
     raise ImproperlyConfigured("APPCONTROL_BACKUP_STORAGE=s3 needs APPCONTROL_S3_BUCKET")
+if APPCONTROL_S3_BUCKET and importlib.util.find_spec("boto3") is None:
+    raise ImproperlyConfigured("APPCONTROL_S3_BUCKET needs boto3: pip install 'appcontrol[s3]'")
 # How long a signed download or upload link works.
 APPCONTROL_LINK_MAX_AGE_SECONDS = _env_int("APPCONTROL_LINK_MAX_AGE_SECONDS", 3600)
 APPCONTROL_UPLOAD_MAX_BYTES = _env_int("APPCONTROL_UPLOAD_MAX_BYTES", 50 * 1024**3)
@@ -217,7 +221,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "appcontrol.accounts.permissions.TokenAllowsMethod",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["appcontrol.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "appcontrol.core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -244,6 +248,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # System fonts: the docs page loads nothing from outside the server.
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
+                "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "appcontrol.accounts.models.Role",

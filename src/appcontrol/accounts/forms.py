@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from .models import Organisation
 
@@ -19,3 +20,15 @@ class TokenCreateForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user)
+
+
+class LoginForm(AuthenticationForm):
+    # One message for a wrong password and for an API-only account (which has none): it helps both, and
+    # does not tell a stranger which addresses have an account of which kind.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "The email or the password is wrong. API-only accounts have no password and cannot log in here: "
+            "an operator gives them tokens with `appcontrol tokens create`."
+        ),
+    }
