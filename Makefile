@@ -5,9 +5,9 @@ BIND ?= 127.0.0.1:8000
 
 .PHONY: run test lint schema clean
 
-# The pip that comes with the interpreter installs everything here; upgrading it first cost a few seconds.
 $(BIN)/python:
 	"$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall only when the package definitions change. `make run` needs the server and appctl only;
 # the test tools (schemathesis, moto, ...) come with `make test`.
