@@ -142,13 +142,17 @@ def test_upload_of_the_wrong_format_is_refused_and_stores_nothing(world, provisi
     assert response.status_code == 400
     assert response.json() == {"detail": "This is not a SQLite database file."}
     assert not list(settings.APPCONTROL_BACKUP_DIR.rglob("*.sqlite3*"))
-    finish(run_jobs, target["finish_url"])
+    # A client that stops here (as one should after a refusal) does not leave the backup WORKING.
     backup = world.client("member").get(api_url("api:backup-detail", uuid=backup_id)).json()
-    assert backup["success"] == "FAILURE"
+    assert backup["state"] == "COMPLETED" and backup["success"] == "FAILURE"
     sib = world.client("member").get(
         api_url("api:service-instance-backup-detail", uuid=backup["service_instance_backups"][0])
     )
-    assert sib.json()["errors"] == ["Nothing was uploaded for this service instance."]
+    assert sib.json()["errors"] == ["This is not a SQLite database file."]
+    again = put(target["upload_parameters"]["url"], b"SQLite format 3\x00" + b"\x00" * 100)
+    assert again.status_code in (400, 409)  # the upload is over: start a new one
+    finish(run_jobs, target["finish_url"])  # finishing it anyway changes nothing
+    assert world.client("member").get(api_url("api:backup-detail", uuid=backup_id)).json() == backup
 
 
 def test_upload_over_the_limit_is_413(world, provision, settings):

@@ -13,6 +13,7 @@ from .errors import (  # noqa: E402
     AppctlError,
     ChecksumMismatch,
     ConfigurationError,
+    ConnectionFailed,
     Forbidden,
     NotFound,
     ServerError,
@@ -22,6 +23,7 @@ from .errors import (  # noqa: E402
 )
 
 __all__ = [
-    "APIError", "AppctlError", "ChecksumMismatch", "Client", "ConfigurationError", "Forbidden", "NotFound",
+    "APIError", "AppctlError", "ChecksumMismatch", "Client", "ConfigurationError", "ConnectionFailed", "Forbidden",
+    "NotFound",
     "ServerError", "Unauthorized", "ValidationError", "WaitTimeout", "__version__",
 ]  # fmt: skip

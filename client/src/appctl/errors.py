@@ -9,6 +9,10 @@ class ConfigurationError(AppctlError):
     """No server URL or no token could be found."""
 
 
+class ConnectionFailed(AppctlError):
+    """The server could not be reached (or not spoken to): refused, timed out, a TLS mismatch, a bad URL."""
+
+
 class WaitTimeout(AppctlError):
     """A long operation did not finish in time."""
 

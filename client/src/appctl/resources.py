@@ -94,10 +94,16 @@ class Applications(Resource):
         )
 
     def resolve(self, slug_or_uuid: str) -> Application:
+        """The application with this slug, else with this id; NotFound names what was looked for."""
         try:
             return self.get_by_slug(slug_or_uuid)
-        except NotFound:
-            return self.get(slug_or_uuid)
+        except NotFound as by_slug:
+            try:
+                return self.get(slug_or_uuid)
+            except NotFound:
+                raise NotFound(404, f"No application with the slug or id {slug_or_uuid!r}.", "GET", self.path) from (
+                    by_slug
+                )
 
 
 class Environments(Resource):
@@ -267,7 +273,21 @@ class Backups(Resource):
             raise ValueError(
                 f"{path} is larger than the server's limit of {target['upload_parameters']['max_file_size']}"
             )
-        with open(path, "rb") as handle:
-            transport.request("PUT", target["upload_parameters"]["url"], content=handle)
+        # A PUT may be retried: each try reads the file again from its start.
+        transport.request(
+            "PUT", target["upload_parameters"]["url"], content=_FileBody(path), headers={"content-length": str(size)}
+        )
         transport.request("POST", target["finish_url"])
         return self.get(answer["uuid"])
+
+
+class _FileBody:
+    """A request body that opens its file afresh each time it is read: a retried upload sends it whole."""
+
+    def __init__(self, path: str | os.PathLike, chunk: int = 1024 * 1024):
+        self.path, self.chunk = path, chunk
+
+    def __iter__(self):
+        with open(self.path, "rb") as handle:
+            while data := handle.read(self.chunk):
+                yield data

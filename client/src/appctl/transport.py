@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 import stamina
 
-from .errors import APIError, error_for
+from .errors import APIError, ConnectionFailed, error_for
 
 RETRY_STATUSES = {429, 502, 503, 504}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
@@ -63,6 +63,12 @@ class Transport:
                 response = send()
         except _Retryable as exhausted:
             response = exhausted.response
+        except httpx.UnsupportedProtocol:
+            raise ConnectionFailed(
+                f"{self.base_url} is not a URL appctl can use: it must start with http:// or https://."
+            ) from None
+        except httpx.HTTPError as error:
+            raise ConnectionFailed(_unreachable(self.base_url, error)) from None
         if response.is_error:
             raise self._error(response, method)
         return response
@@ -90,3 +96,15 @@ class Transport:
                 yield item
                 yielded += 1
             url, query = page.get("next"), None
+
+
+def _unreachable(base_url: str, error: httpx.HTTPError) -> str:
+    """One line saying what failed and what to check."""
+    reason = str(error) or type(error).__name__
+    if "SSL" in reason or "TLS" in reason or "WRONG_VERSION_NUMBER" in reason:
+        hint = "is it a plain-HTTP server? try http://"
+    elif isinstance(error, httpx.TimeoutException):
+        hint = "it did not answer in time"
+    else:
+        hint = "is the server running, and is the URL right?"
+    return f"cannot reach {base_url}: {reason.splitlines()[0]} ({hint})"

@@ -253,6 +253,8 @@ def service_instance_backup_receive(*, sib: ServiceInstanceBackup, stream, max_b
         raise BackupError("This upload is already finished.")
     if sib.artifact:
         raise UploadConflict("A file was already uploaded to this URL.")
+    if sib.ended_at is not None:
+        raise UploadConflict("A file sent to this URL was refused already; start a new upload.")
     engine = engine_for(sib.engine)
     name = _artifact_name(sib, attempt=secrets.token_hex(4))
     store = artifact_store()
@@ -268,8 +270,9 @@ def service_instance_backup_receive(*, sib: ServiceInstanceBackup, stream, max_b
             if writer.size > max_bytes:
                 raise BackupError(f"The upload is larger than the limit of {max_bytes} bytes.")
         writer.commit()
-    except EngineError as error:
+    except (EngineError, BackupError) as error:
         writer.abort()
+        _upload_part_refuse(sib, str(error))
         raise BackupError(str(error)) from None
     except BaseException:
         writer.abort()
@@ -281,6 +284,15 @@ def service_instance_backup_receive(*, sib: ServiceInstanceBackup, stream, max_b
     if not recorded:
         store.delete(name)
         raise UploadConflict("Another upload to this URL completed first (or the upload was finished meanwhile).")
+
+
+def _upload_part_refuse(sib: ServiceInstanceBackup, message: str) -> None:
+    """A refused file ends its part with the reason; once every part has ended so, the backup is COMPLETED
+    with FAILURE — a client that stops after a refusal must not leave it WORKING for ever."""
+    _record_sib_errors(sib, [message])
+    backup = sib.backup
+    if not backup.service_instance_backups.filter(ended_at__isnull=True).exists():
+        backup_complete(backup=backup)
 
 
 def backup_upload_finish(*, backup: Backup) -> None:

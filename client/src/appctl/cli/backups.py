@@ -16,7 +16,7 @@ from .common import (
     environment_of,
     state,
 )
-from .output import Format, emit, size, stderr
+from .output import Format, emit, size, stderr, timestamp
 
 backups_app = typer.Typer(help="Backups: take, find, download, restore, upload.", no_args_is_help=True)
 
@@ -33,15 +33,14 @@ def backups_list(
     emit(state.client().backups.list(environment=env.uuid, success=success, limit=limit), BACKUP_COLUMNS, state.fmt)
 
 
+PART_FIELDS = ["uuid", "service_type", "service_instance", "taken_at", "size", "sha256", "errors"]
+
+
 def _describe(backup) -> dict:
     parts = []
     for part in backup.service_instance_backups():
-        parts.append(
-            {
-                "uuid": part.uuid, "service_type": part.service_type, "service_instance": part.service_instance_id,
-                "taken_at": part.taken_at, "size": part.size, "sha256": part.sha256, "errors": part.errors,
-            }
-        )  # fmt: skip
+        fields = part.model_dump(mode="json", by_alias=True)
+        parts.append({name: fields.get(name) for name in PART_FIELDS})
     return {**backup.model_dump(mode="json", by_alias=True), "parts": parts}
 
 
@@ -82,14 +81,13 @@ def backups_latest(
         {
             "backup": backup.uuid, "part": part.uuid, "type": part.service_type,
             "service_instance": instance.prefix if instance else part.service_instance_id,
-            "taken_at": part.taken_at.isoformat() if part.taken_at else None, "size": size(part.size),
-            "sha256": part.sha256,
+            "taken_at": timestamp(part.taken_at), "size": part.size, "sha256": part.sha256,
         }
         for part, instance in parts
     ]  # fmt: skip
     if state.fmt is Format.TABLE:
-        stderr.print(f"Latest successful backup of {application}/{environment}: {backup.uuid}")
-    emit(rows, ["type", "service_instance", "taken_at", "size", "part"], state.fmt)
+        stderr.print(f"Latest successful backup of {application}/{environment}:")
+    emit(rows, ["backup", "type", "service_instance", "taken_at", "size", "part"], state.fmt)
 
 
 @backups_app.command("download")

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from ..client import Client
+from ..errors import NotFound
 from .output import Format, stderr
 
 
@@ -31,10 +32,17 @@ YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmat
 
 
 def environment_of(app_ref: str, env_slug: str):
-    """The environment `env_slug` of the application with slug or id `app_ref`."""
+    """The environment `env_slug` of the application with slug or id `app_ref`; when there is none, the
+    error names the application by its slug and lists the environments it has."""
     client = state.client()
     application = client.applications.resolve(app_ref)
-    return client.environments.get_by_slug(application.uuid, env_slug)
+    try:
+        return client.environments.get_by_slug(application.uuid, env_slug)
+    except NotFound as error:
+        existing = ", ".join(env.slug for env in client.environments.list(application=application.uuid)) or "none"
+        raise NotFound(
+            404, f"No environment {env_slug!r} in {application.slug} (it has: {existing}).", error.method, error.url
+        ) from None
 
 
 def delete_after_confirming(resource, uuid: str, *, question: str, done: str, yes: bool) -> None:

@@ -1,8 +1,10 @@
 import getpass
 import json
+import os
 import sys
 from typing import Annotated
 
+import stamina.instrumentation
 import typer
 
 from ..client import Client
@@ -233,6 +235,8 @@ def api(
 
 def main() -> None:
     """Run the CLI; usage errors exit 2 (click), failures 1, timeouts 124, never with a traceback."""
+    # Retries are quiet: the one line that matters is the error if they all fail.
+    stamina.instrumentation.set_on_retry_hooks([])
     try:
         app()
     except WaitTimeout as error:
@@ -243,5 +247,10 @@ def main() -> None:
         stderr.print(f"[red]error:[/] {error.status} {detail}", highlight=False)
         sys.exit(1)
     except (AppctlError, OSError) as error:
-        stderr.print(f"[red]error:[/] {error}")
+        stderr.print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(1)
+    except Exception as error:  # noqa: BLE001 - a bug of ours still gets one line, never a traceback
+        if os.environ.get("APPCTL_DEBUG"):
+            raise
+        stderr.print(f"[red]error:[/] unexpected {type(error).__name__}: {error} (APPCTL_DEBUG=1 shows where)")
         sys.exit(1)
