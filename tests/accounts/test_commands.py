@@ -133,3 +133,25 @@ def test_no_clear_token_anywhere_in_the_database_after_the_demo():
         for table in connection.introspection.table_names():
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names come from introspection
             assert token not in repr(cursor.fetchall()), table
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        (["correct horse battery staple", "correct horse battery stable"], "do not match"),
+        (["12345", "12345"], "too short"),
+        (["password123", "password123"], "too common"),
+    ],
+)
+def test_a_password_is_asked_twice_and_checked(db, monkeypatch, answers, message):
+    replies = iter(answers)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(replies))
+    with pytest.raises(CommandError, match=message):
+        call_command("accounts", "create", "alice@example.com", "--password")
+    assert not User.objects.filter(email="alice@example.com").exists()
+
+
+def test_a_good_password_is_accepted(db, monkeypatch):
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "correct horse battery staple")
+    call_command("accounts", "create", "alice@example.com", "--password", stdout=StringIO())
+    assert User.objects.get(email="alice@example.com").check_password("correct horse battery staple")

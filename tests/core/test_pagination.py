@@ -54,9 +54,15 @@ def test_page_size_is_capped_at_the_hard_maximum(many_apps, monkeypatch):
     assert body["count"] == 26
 
 
-def test_default_maximum_is_enforced_without_override(many_apps):
+def test_default_maximum_is_enforced_without_override(many_apps, settings):
+    """Whatever a client asks for, a page holds at most APPCONTROL_MAX_PAGE_SIZE (500) objects."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    request = Request(APIRequestFactory().get("/apps/v3/applications/", {"page_size": "999999"}))
+    assert PageNumberPagination().get_page_size(request) == settings.APPCONTROL_MAX_PAGE_SIZE == 500
     body = many_apps.client("member").get(api_url("api:application-list", query="page_size=999999")).json()
-    assert len(body["results"]) == 26  # all there are, under the 500 maximum
+    assert len(body["results"]) == 26  # all there are, under the maximum
 
 
 @pytest.mark.parametrize("page", ["0", "99", "abc"])

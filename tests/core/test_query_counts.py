@@ -11,7 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from appcontrol.accounts.models import Membership, Organisation, Role
 from appcontrol.applications.models import Domain, EnvironmentVariable
 from appcontrol.applications.services import application_create
-from appcontrol.backups.models import Backup, BackupSchedule, ServiceInstanceBackup
+from appcontrol.backups.models import (
+    Backup,
+    BackupDownload,
+    BackupDownloadServiceInstance,
+    BackupRestore,
+    BackupSchedule,
+    ServiceInstanceBackup,
+    ServiceInstanceRestore,
+)
 from appcontrol.services.models import Service, ServiceInstance
 from tests.conftest import api_url
 
@@ -27,6 +35,9 @@ LISTS = {
     "api:backup-list": 4,  # + the parts' ids, prefetched in one query
     "api:service-instance-backup-list": 3,
     "api:backup-schedule-list": 3,
+    "api:backup-download-list": 4,  # + the items' ids
+    "api:backup-download-service-instance-list": 3,
+    "api:backup-restore-list": 4,  # + the items
 }
 
 
@@ -48,6 +59,13 @@ def crowded(world):
                 backup=backup, environment=env, service_instance=instance, service_type="DATABASE", engine="sqlite"
             )
         BackupSchedule.objects.create(environment=env)
+        download = BackupDownload.objects.create(backup=backup)
+        restore = BackupRestore.objects.create(backup=backup)
+        for part in backup.service_instance_backups.all():
+            BackupDownloadServiceInstance.objects.create(backup_download=download, service_instance_backup=part)
+            ServiceInstanceRestore.objects.create(
+                backup_restore=restore, service_instance_backup=part, service_instance=instance
+            )
         organisation = Organisation.objects.create(slug=f"org-{number}", name=f"Org {number}")
         Membership.objects.create(user=member, organisation=organisation, role=Role.MEMBER)
     client = world.client("member")

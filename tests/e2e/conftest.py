@@ -40,6 +40,8 @@ def running_server(data_dir: Path, **extra_env: str):
     """`appcontrol serve` on a free port with demo data in `data_dir`; its output goes to `data_dir/server.log`."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env["APPCONTROL_DATA_DIR"] = str(data_dir)
+    env["HOME"] = str(data_dir / "home")  # whatever the server leaves in a home directory stays here
+    (data_dir / "home").mkdir()
     # Fast heartbeats and reaping, so a killed worker is noticed within seconds.
     env.update(
         APPCONTROL_JOB_HEARTBEAT_SECONDS="1",

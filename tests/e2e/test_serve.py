@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import urllib.request
+from pathlib import Path
 
 from .conftest import get
 
@@ -33,6 +34,17 @@ def test_no_token_in_clear_in_the_data_dir(server):
     for path in server["data_dir"].rglob("*"):
         if path.is_file():
             assert server["token"].encode() not in path.read_bytes(), path
+
+
+def test_nothing_is_left_in_the_home_directory(server):
+    """gunicorn would put a control socket in ~/.gunicorn; `serve` turns it off."""
+    assert not list(Path(server["env"]["HOME"]).iterdir())
+
+
+def test_long_filtered_urls_are_served(server):
+    """Up to gunicorn's longest request line (8190 bytes), not its default 4094."""
+    status, _, body = get(f"{server['url']}/apps/v3/applications/?slug={'a' * 6000}", server["token"])
+    assert status == 200 and body["count"] == 0
 
 
 def test_worker_runs_beside_the_web_server_and_both_stop_on_sigterm(server):

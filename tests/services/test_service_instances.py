@@ -132,8 +132,14 @@ def test_provisioning_failure_is_recorded_with_a_message(world, run_jobs, settin
 
 def test_sqlite_instance_is_a_working_database(world, provision):
     instance = provision(live(world), "sqlite")
-    with sqlite3.connect(instance.resource["path"]) as db:
+    url = EnvironmentVariable.objects.get(service_instance=instance).value
+    assert url == f"sqlite:///{instance.resource['path']}"
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
         db.execute("create table t (x)")
+        db.execute("insert into t values (42)")
+    with sqlite3.connect(instance.resource["path"]) as db:  # what the application wrote is there
+        assert db.execute("select x from t").fetchall() == [(42,)]
+        assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
 
 
 def test_postgres_instance_has_its_own_role_that_reaches_only_its_database(world, provision, postgres_url):

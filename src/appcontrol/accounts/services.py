@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -33,6 +35,11 @@ def account_create(
         raise AccountError(f"An account with the email {email!r} already exists.")
     if api_only and password:
         raise AccountError("An API-only account has no password.")
+    if password is not None:
+        try:
+            validate_password(password, user=User(email=email))
+        except ValidationError as error:
+            raise AccountError("The password is not good enough: " + " ".join(error.messages)) from None
     user = User.objects.create_user(email, password=password, is_api_only=api_only)
     if organisation is not None:
         membership_set(user=user, organisation=organisation, role=role)

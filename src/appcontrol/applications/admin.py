@@ -16,6 +16,14 @@ class ApplicationAdmin(admin.ModelAdmin):
     inlines = [EnvironmentInline]
 
 
+@admin.register(Environment)
+class EnvironmentAdmin(admin.ModelAdmin):
+    list_display = ["slug", "application", "branch", "created_at"]
+    list_filter = ["slug", "application__organisation"]
+    search_fields = ["application__slug", "branch"]
+    list_select_related = ["application"]
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     list_display = ["slug", "name"]

@@ -42,6 +42,8 @@ class Command(BaseCommand):
             if options["api_only"]:
                 raise CommandError("An API-only account has no password.")
             password = getpass.getpass("Password: ")
+            if getpass.getpass("Password (again): ") != password:
+                raise CommandError("The two passwords do not match; nothing was created.")
         try:
             user = account_create(
                 email=options["email"],

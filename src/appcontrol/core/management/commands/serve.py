@@ -49,6 +49,11 @@ class Command(BaseCommand):
                 "appcontrol.core.log_redaction.AccessLogger",
                 "--graceful-timeout",
                 "10",
+                # No control socket in the home directory of whoever runs the server.
+                "--no-control-socket",
+                # The longest request line gunicorn allows: long filtered list URLs; longer ones get a 414.
+                "--limit-request-line",
+                "8190",
                 # Clients that poll every few seconds (divio-cli: 2 s) reuse their connection; with
                 # gunicorn's 2 s default the server closes it just as the next request goes out.
                 "--keep-alive",
