@@ -7,7 +7,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from appcontrol.backups.models import Backup, BackupSchedule, Outcome, Trigger
-from appcontrol.backups.schedules import backups_to_keep, retention_apply, schedule_due, schedules_run
+from appcontrol.backups.schedules import (
+    backups_to_keep,
+    retention_apply,
+    schedule_due,
+    schedule_next_run,
+    schedules_run,
+)
 from appcontrol.backups.services import backups_expire
 from appcontrol.core.ids import encode_id
 from tests.conftest import api_url
@@ -44,9 +50,11 @@ def test_schedule_can_be_changed_and_disabled_through_the_api(world, provision):
 
 
 def test_due_once_per_day_after_the_hour():
-    schedule = BackupSchedule(hour=2)
+    schedule = BackupSchedule(hour=2, created_at=datetime(2026, 11, 26, 14, 30, tzinfo=UTC))
     morning = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
-    assert schedule_due(schedule, morning)
+    assert not schedule_due(schedule, morning)  # created in the afternoon: first run at the next 02:00
+    assert schedule_next_run(schedule) == datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    assert schedule_due(schedule, morning + timedelta(hours=1))
     schedule.last_run_at = datetime(2026, 11, 26, 2, 0, 5, tzinfo=UTC)
     assert not schedule_due(schedule, morning)
     assert schedule_due(schedule, morning + timedelta(hours=1, minutes=1))
@@ -56,9 +64,11 @@ def test_due_once_per_day_after_the_hour():
 
 def test_schedules_run_takes_a_scheduled_backup_once(world, provision, run_jobs):
     provision(env_of(world, "live"), "sqlite")
+    assert schedules_run() == 0  # not before its hour
+    at_the_hour = schedule_next_run(BackupSchedule.objects.get())
     with run_jobs():
-        assert schedules_run() == 1
-    assert schedules_run() == 0
+        assert schedules_run(now=at_the_hour) == 1
+    assert schedules_run(now=at_the_hour + timedelta(minutes=5)) == 0
     backup = Backup.objects.get()
     assert backup.trigger == Trigger.SCHEDULED and backup.success == Outcome.SUCCESS
 
@@ -104,6 +114,7 @@ def test_expired_backups_are_deleted_with_their_artifacts(world, provision, run_
 
 def test_scheduler_command_runs_one_round(world, provision, run_jobs):
     provision(env_of(world, "live"), "sqlite")
+    BackupSchedule.objects.update(created_at=timezone.now() - timedelta(days=2))  # its hour has come
     out = StringIO()
     with run_jobs():
         call_command("scheduler", "--once", stdout=out)

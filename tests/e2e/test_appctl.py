@@ -25,10 +25,9 @@ def client(server):
 def history(server, client):
     """A real backup of live, then many older completed ones, so lists span several pages."""
     live = client.applications.get_by_slug("example-application").environment("live")
-    # The scheduler backs a new environment up in its first round: wait for that round, let what it
-    # started finish and switch the schedule off, so the backup taken here is the newest.
-    schedules = client.backup_schedules
-    schedule = wait_for(lambda: next((s for s in schedules.list(environment=live.uuid) if s.last_run_at), None))
+    # A schedule's first backup is at its hour (02:00 UTC): switch it off, so a run that happens to cross
+    # that hour cannot take a newer backup than the one taken here.
+    schedule = next(iter(client.backup_schedules.list(environment=live.uuid)))
     client.backup_schedules.update(schedule.uuid, enabled=False)
     wait_for(lambda: all(backup.state == "COMPLETED" for backup in client.backups.list(environment=live.uuid)))
     real = client.backups.create(environment=live.uuid, notes="real").wait(timeout=120)

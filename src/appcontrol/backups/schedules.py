@@ -15,11 +15,16 @@ from .models import Backup, BackupSchedule, BackupState, Outcome, Trigger
 logger = logging.getLogger(__name__)
 
 
+def schedule_next_run(schedule: BackupSchedule) -> datetime:
+    """The first `hour` o'clock (UTC) after the last run — or, for a schedule that never ran, after it was
+    created: a new environment is backed up at its scheduled hour, not the moment the scheduler starts."""
+    reference = schedule.last_run_at or schedule.created_at
+    slot = reference.replace(hour=schedule.hour, minute=0, second=0, microsecond=0)
+    return slot if slot > reference else slot + timedelta(days=1)
+
+
 def schedule_due(schedule: BackupSchedule, now: datetime) -> bool:
-    slot = now.replace(hour=schedule.hour, minute=0, second=0, microsecond=0)
-    if now < slot:
-        slot -= timedelta(days=1)
-    return schedule.last_run_at is None or schedule.last_run_at < slot
+    return now >= schedule_next_run(schedule)
 
 
 def schedules_run(*, now: datetime | None = None) -> int:

@@ -15,7 +15,9 @@ domains_app = typer.Typer(help="Domains of an environment.", no_args_is_help=Tru
 schedules_app = typer.Typer(help="Daily backup schedules and their retention.", no_args_is_help=True)
 
 HIDDEN = "(hidden)"
-SCHEDULE_COLUMNS = ["environment", "enabled", "hour", "keep_daily", "keep_weekly", "keep_monthly", "last_run_at"]
+SCHEDULE_COLUMNS = [
+    "environment", "enabled", "hour", "keep_daily", "keep_weekly", "keep_monthly", "last_run_at", "next_run_at",
+]  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from ..models import (
     ServiceInstanceRestore,
     Trigger,
 )
+from ..schedules import schedule_next_run
 from ..selectors import backups_visible, service_instance_backups_visible
 
 
@@ -184,6 +185,10 @@ class BackupRestoreSerializer(serializers.ModelSerializer):
 class BackupScheduleSerializer(serializers.ModelSerializer):
     uuid = IdField()
     environment = RelatedIdField(read_only=True)
+    next_run_at = serializers.SerializerMethodField(
+        help_text="When the next scheduled backup starts (null while disabled): the first `hour` o'clock (UTC) "
+        "after the last run, or after the schedule was created."
+    )
     hour = serializers.IntegerField(min_value=0, max_value=23, required=False)
     keep_daily = serializers.IntegerField(min_value=0, max_value=366, required=False)
     keep_weekly = serializers.IntegerField(min_value=0, max_value=520, required=False)
@@ -193,9 +198,15 @@ class BackupScheduleSerializer(serializers.ModelSerializer):
         model = BackupSchedule
         fields = [
             "uuid", "environment", "enabled", "hour", "keep_daily", "keep_weekly", "keep_monthly", "last_run_at",
-            "created_at",
+            "next_run_at", "created_at",
         ]  # fmt: skip
         read_only_fields = ["last_run_at", "created_at"]
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_next_run_at(self, schedule):
+        if not schedule.enabled:
+            return None
+        return serializers.DateTimeField().to_representation(schedule_next_run(schedule))
 
 
 class BackupScheduleCreateSerializer(BackupScheduleSerializer):
