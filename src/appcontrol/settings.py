@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "appcontrol.applications",
     "appcontrol.services",
     "appcontrol.backups",
+    "appcontrol.demo",
 ]
 
 MIDDLEWARE = [

@@ -6,4 +6,8 @@ class BackupsConfig(AppConfig):
     label = "backups"
 
     def ready(self):
-        from . import tasks  # noqa: F401 - registers the backup and restore job runners
+        from appcontrol.core.events import subscribe
+
+        from . import subscribers, tasks  # noqa: F401 - tasks registers the backup and restore job runners
+
+        subscribe("service_instance.created", subscribers.schedule_for_new_instance)

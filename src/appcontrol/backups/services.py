@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from appcontrol.applications.models import Environment
+from appcontrol.core.events import publish
 from appcontrol.core.ids import encode_id
+from appcontrol.core.jobs import enqueue
 from appcontrol.core.sandbox import SandboxError
 from appcontrol.services.engines import EngineError, engine_for
 from appcontrol.services.models import ServiceInstance, ServiceStatus
@@ -78,10 +80,8 @@ def backup_create(
     user=None,
 ) -> Backup:
     """Record a backup of the given instances (default: all of the environment's) and queue it."""
-    from .tasks import BackupRunner
-
     backup = _backup_record(environment, service_instances, trigger, notes, scheduled_for_deletion_at, user)
-    BackupRunner().enqueue(backup.pk)
+    enqueue("backup", backup.pk)
     return backup
 
 
@@ -156,6 +156,7 @@ def backup_complete(*, backup: Backup) -> Backup:
     backup.success = outcome_of(errors)
     backup.ended_at = timezone.now()
     backup.save(update_fields=["state", "success", "ended_at"])
+    publish("backup.completed", backup_id=backup.pk, success=backup.success)
     return backup
 
 
@@ -296,11 +297,9 @@ def _upload_part_refuse(sib: ServiceInstanceBackup, message: str) -> None:
 
 
 def backup_upload_finish(*, backup: Backup) -> None:
-    from .tasks import UploadCheckRunner
-
     if backup.trigger != Trigger.UPLOAD:
         raise BackupError("This backup was not an upload.")
-    UploadCheckRunner().enqueue(backup.pk)
+    enqueue("backup-upload-check", backup.pk)
 
 
 def backup_upload_check(*, backup: Backup) -> None:
@@ -337,8 +336,6 @@ def backup_restore_create(
     user=None,
 ) -> BackupRestore:
     """Queue restores of the backup's artifacts into their own instances or compatible ones elsewhere."""
-    from .tasks import RestoreRunner
-
     if not items:
         raise BackupError("Name at least one service-instance backup to restore.", "service_instance_restores")
     parts = backup.service_instance_backups.count()
@@ -387,7 +384,7 @@ def backup_restore_create(
         ServiceInstanceRestore.objects.create(
             backup_restore=restore, service_instance_backup=sib, service_instance=target
         )
-    RestoreRunner().enqueue(restore.pk)
+    enqueue("backup-restore", restore.pk)
     return restore
 
 
@@ -412,6 +409,7 @@ def backup_restore_complete(*, restore: BackupRestore) -> None:
     restore.success = outcome_of([item.errors for item in restore.service_instance_restores.all()])
     restore.ended_at = timezone.now()
     restore.save(update_fields=["success", "ended_at"])
+    publish("restore.completed", restore_id=restore.pk, success=restore.success)
 
 
 def backup_restore_fail(*, restore: BackupRestore, message: str) -> None:

@@ -114,8 +114,7 @@ class JobRunner:
         return f"{self.name}:{pk}"
 
     def enqueue(self, pk) -> None:
-        """Queue the job once the current transaction commits, so the worker finds the row."""
-        transaction.on_commit(lambda: run_job.enqueue(self.name, str(pk)))
+        enqueue(self.name, pk)
 
     def claim(self, pk):
         """Mark the row started and take its keys, unless another worker got it first or it is already
@@ -164,6 +163,14 @@ class JobRunner:
         obj.refresh_from_db()  # the run may have changed the row before it failed
         self.record_failure(obj, message)
         JobLock.objects.filter(holder=self.holder(obj.pk)).delete()
+
+
+def enqueue(runner_name: str, pk) -> None:
+    """Queue the job `runner_name` for row `pk` once the current transaction commits, so the worker finds
+    the row. By name: a service function needs no import of the module that defines the runner."""
+    if runner_name not in RUNNERS:
+        raise LookupError(f"No job runner named {runner_name!r}; known: {', '.join(sorted(RUNNERS))}.")
+    transaction.on_commit(lambda: run_job.enqueue(runner_name, str(pk)))
 
 
 def _can_defer() -> bool:

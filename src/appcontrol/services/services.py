@@ -3,6 +3,8 @@
 from django.db import transaction
 
 from appcontrol.applications.models import Environment, EnvironmentVariable
+from appcontrol.core.events import publish
+from appcontrol.core.jobs import enqueue
 
 from .engines import EngineError, engine_for
 from .models import Service, ServiceInstance, ServiceStatus
@@ -14,10 +16,6 @@ class ServiceError(Exception):
 
 @transaction.atomic
 def service_instance_create(*, environment: Environment, service: Service, prefix: str = "DEFAULT") -> ServiceInstance:
-    from appcontrol.backups.schedules import schedule_ensure
-
-    from .tasks import ProvisionRunner
-
     instance = ServiceInstance.objects.create(
         environment=environment,
         service=service,
@@ -25,8 +23,8 @@ def service_instance_create(*, environment: Environment, service: Service, prefi
         type=service.type,
         region=environment.application.region,
     )
-    ProvisionRunner().enqueue(instance.pk)
-    schedule_ensure(environment=environment)
+    enqueue("service-instance-provision", instance.pk)
+    publish("service_instance.created", instance_id=instance.pk, environment_id=environment.pk)
     return instance
 
 
@@ -63,7 +61,10 @@ def service_instance_delete(*, instance: ServiceInstance) -> None:
         engine_for(instance.service.engine).deprovision(instance)
     except EngineError as error:
         raise ServiceError(str(error)) from None
+    environment_id = instance.environment_id
+    instance_id = instance.pk
     instance.delete()
+    publish("service_instance.deleted", instance_id=instance_id, environment_id=environment_id)
 
 
 def service_instances_secure() -> tuple[int, list[tuple[ServiceInstance, str]]]:

@@ -4,6 +4,7 @@ from appcontrol.core.jobs import JobRunner
 
 from .engines import EngineError
 from .models import ServiceInstance, ServiceStatus
+from .services import service_instance_provision
 
 
 class ProvisionRunner(JobRunner):
@@ -11,8 +12,6 @@ class ProvisionRunner(JobRunner):
     model = ServiceInstance
 
     def run(self, instance):
-        from .services import service_instance_provision
-
         try:
             service_instance_provision(instance=instance)
         except EngineError as error:

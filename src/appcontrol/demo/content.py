@@ -7,10 +7,9 @@ import psycopg
 
 from appcontrol.applications.models import Application, EnvironmentVariable
 from appcontrol.backups.schedules import schedule_ensure
-
-from .engines import engine_for
-from .models import Engine, Service, ServiceInstance, ServiceStatus
-from .services import service_instance_provision
+from appcontrol.services.engines import engine_for
+from appcontrol.services.models import Engine, Service, ServiceInstance, ServiceStatus
+from appcontrol.services.services import service_instance_provision
 
 DEMO_ROWS = [(n, f"Demo note {n}") for n in range(1, 101)]
 

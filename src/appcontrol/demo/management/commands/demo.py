@@ -7,7 +7,7 @@ from appcontrol.accounts.models import Organisation, Role, User
 from appcontrol.accounts.services import account_create, membership_set, token_create
 from appcontrol.applications.models import Application, Region
 from appcontrol.applications.services import application_create
-from appcontrol.services.demo import demo_services
+from appcontrol.demo.content import demo_services
 
 DEMO_ORG = "demo"
 DEMO_APP = "example-application"
