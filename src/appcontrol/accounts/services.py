@@ -7,11 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from appcontrol.core.exceptions import ActionError
+
 from .models import AccessToken, Membership, Organisation, Role, User
 from .tokens import generate_token, token_digest, token_prefix
 
 
-class AccountError(Exception):
+class AccountError(ActionError):
     """An action that cannot be carried out, with a message meant for the person asking."""
 
 

@@ -3,6 +3,9 @@
 from django.db import transaction
 
 from appcontrol.accounts.models import Organisation
+from appcontrol.core.events import publish
+from appcontrol.core.exceptions import ActionError
+from appcontrol.core.ids import encode_id
 from appcontrol.core.services import model_update
 
 from .models import DEFAULT_ENVIRONMENTS, Application, Domain, Environment, Region
@@ -20,30 +23,69 @@ def application_create(
     """Create an application with its `test` and `live` environments, both following `branch`."""
     if region is None:
         region = Region.objects.first()
-    application = Application.objects.create(organisation=organisation, slug=slug, name=name, region=region)
+    application = _created(Application(organisation=organisation, slug=slug, name=name, region=region))
     for environment_slug in DEFAULT_ENVIRONMENTS:
-        Environment.objects.create(application=application, slug=environment_slug, branch=branch)
+        _created(Environment(application=application, slug=environment_slug, branch=branch))
     return application
+
+
+def _created(instance):
+    """Saved only once its fields pass the model's validators (a slug like `Bad Slug!` or a branch like
+    `a..b` is refused here, whoever calls: the API, a command or the demo)."""
+    instance.full_clean()
+    instance.save(force_insert=True)
+    return instance
 
 
 def application_update(*, application: Application, changes: dict) -> Application:
     return model_update(instance=application, changes=changes)
 
 
+class ApplicationError(ActionError):
+    pass
+
+
+def _refuse_while_instances_remain(environments, what: str) -> None:
+    """Deleting does not destroy databases and storage by the way: their owner deletes them first, knowingly
+    (a service instance's delete is what destroys its data)."""
+    instances = [
+        f"{instance.type} {instance.prefix} in {environment.slug} ({encode_id(instance.pk)})"
+        for environment in environments
+        for instance in environment.service_instances.all()
+    ]
+    if instances:
+        raise ApplicationError(
+            f"{what} still has service instances: {'; '.join(instances)}. Delete them first "
+            "(DELETE /apps/v3/service-instances/<id>/ destroys their data); their backups stay until they expire.",
+            status=409,
+        )
+
+
 @transaction.atomic
 def application_delete(*, application: Application) -> None:
+    """Delete an application and its environments, with their backups and artifacts (once no service
+    instance is left)."""
+    environments = list(application.environments.prefetch_related("service_instances"))
+    _refuse_while_instances_remain(environments, f"The application {application.slug}")
+    for environment in environments:
+        publish("environment.deleted", environment_id=environment.pk, application_id=application.pk)
+    publish("application.deleted", application_id=application.pk, organisation_id=application.organisation_id)
     application.delete()
 
 
 def environment_create(*, application: Application, slug: str, branch: str = "main") -> Environment:
-    return Environment.objects.create(application=application, slug=slug, branch=branch)
+    return _created(Environment(application=application, slug=slug, branch=branch))
 
 
 def environment_update(*, environment: Environment, changes: dict) -> Environment:
     return model_update(instance=environment, changes=changes)
 
 
+@transaction.atomic
 def environment_delete(*, environment: Environment) -> None:
+    """Delete an environment with its backups and their artifacts (once no service instance is left)."""
+    _refuse_while_instances_remain([environment], f"The environment {environment.slug}")
+    publish("environment.deleted", environment_id=environment.pk, application_id=environment.application_id)
     environment.delete()
 
 

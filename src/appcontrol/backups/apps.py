@@ -11,3 +11,4 @@ class BackupsConfig(AppConfig):
         from . import subscribers, tasks  # noqa: F401 - tasks registers the backup and restore job runners
 
         subscribe("service_instance.created", subscribers.schedule_for_new_instance)
+        subscribe("environment.deleted", subscribers.artifacts_of_deleted_environment)

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
@@ -100,6 +101,11 @@ class FileArtifactStore:
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()
 
+    def delete_folder(self, folder: str) -> None:
+        """Every artifact under `folder/` (an environment's)."""
+        path = self._path(f"{folder}/x").parent
+        shutil.rmtree(path, ignore_errors=True)
+
     def delete(self, name: str) -> None:
         path = self._path(name)
         path.unlink(missing_ok=True)
@@ -183,6 +189,14 @@ class S3ArtifactStore:
 
     def delete(self, name: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
+
+    def delete_folder(self, folder: str) -> None:
+        prefix = self._key(f"{folder}/x")[:-1]
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from appcontrol.applications.models import Environment
 from appcontrol.core.events import publish
+from appcontrol.core.exceptions import ActionError
 from appcontrol.core.ids import encode_id
 from appcontrol.core.jobs import enqueue
 from appcontrol.core.sandbox import SandboxError
@@ -35,12 +36,8 @@ logger = logging.getLogger(__name__)
 HEAD_BYTES = 4096
 
 
-class BackupError(Exception):
+class BackupError(ActionError):
     """Input that cannot be acted on; `field` names the request field at fault, if any."""
-
-    def __init__(self, message: str, field: str = "non_field_errors"):
-        super().__init__(message)
-        self.field = field
 
 
 class UploadConflict(BackupError):

@@ -13,6 +13,20 @@ from rest_framework.views import exception_handler
 logger = logging.getLogger(__name__)
 
 
+class ActionError(Exception):
+    """A business rule refused an action. Every service function raises this (or a subclass), and the API
+    answers it in one shape: `{"<field>": ["<message>"]}` (`non_field_errors` when no field is at fault),
+    with 400 for input at fault and 409 when the state of an object blocks the action."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str = "non_field_errors", status: int | None = None):
+        super().__init__(message)
+        self.field = field
+        if status is not None:
+            self.status = status
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is larger than this server accepts."
@@ -20,7 +34,9 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, Http404):
+    if isinstance(exc, ActionError):
+        exc = _action_error(exc)
+    elif isinstance(exc, Http404):
         # Django's message names the model ("No Organisation matches…"); the API says less.
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoValidationError):
@@ -42,3 +58,9 @@ def api_exception_handler(exc, context):
     view = context.get("view")
     logger.exception("Unhandled error in %s", type(view).__name__ if view else "API view")
     return Response({"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _action_error(error: ActionError) -> exceptions.APIException:
+    answer = exceptions.ValidationError({error.field: [str(error)]})
+    answer.status_code = error.status
+    return answer

@@ -4,13 +4,14 @@ from django.db import transaction
 
 from appcontrol.applications.models import Environment, EnvironmentVariable
 from appcontrol.core.events import publish
+from appcontrol.core.exceptions import ActionError
 from appcontrol.core.jobs import enqueue
 
 from .engines import EngineError, engine_for
 from .models import Service, ServiceInstance, ServiceStatus
 
 
-class ServiceError(Exception):
+class ServiceError(ActionError):
     pass
 
 
@@ -56,7 +57,7 @@ def service_instance_provision(*, instance: ServiceInstance) -> None:
 def service_instance_delete(*, instance: ServiceInstance) -> None:
     """Remove the resource (its data is gone for good) and the instance; its backups stay."""
     if instance.started_at is not None and instance.ended_at is None:
-        raise ServiceError("The service instance is still being provisioned; try again when it is done.")
+        raise ServiceError("The service instance is still being provisioned; try again when it is done.", status=409)
     try:
         engine_for(instance.service.engine).deprovision(instance)
     except EngineError as error:

@@ -42,10 +42,6 @@ from .serializers import (
 )
 
 
-def _invalid(error: services.BackupError) -> ValidationError:
-    return ValidationError({error.field: [str(error)]})
-
-
 @extend_schema_view(**operation_ids("Backup", "Backups", ["list", "retrieve", "create", "destroy"]))
 class BackupViewSet(
     mixins.ListModelMixin,
@@ -74,17 +70,14 @@ class BackupViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        try:
-            serializer.instance = services.backup_create(
-                environment=data["environment"],
-                service_instances=data.get("services"),
-                notes=data.get("notes", ""),
-                scheduled_for_deletion_at=data.get("scheduled_for_deletion_at"),
-                trigger=data["trigger"],
-                user=self.request.user,
-            )
-        except services.BackupError as error:
-            raise _invalid(error) from None
+        serializer.instance = services.backup_create(
+            environment=data["environment"],
+            service_instances=data.get("services"),
+            notes=data.get("notes", ""),
+            scheduled_for_deletion_at=data.get("scheduled_for_deletion_at"),
+            trigger=data["trigger"],
+            user=self.request.user,
+        )
 
     def perform_destroy(self, backup):
         services.backup_delete(backup=backup)
@@ -103,16 +96,13 @@ class BackupViewSet(
         serializer = BackupUploadSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            backup = services.backup_upload_create(
-                environment=data["environment"],
-                service_instances=data["services"],
-                notes=data["notes"],
-                scheduled_for_deletion_at=data.get("scheduled_for_deletion_at"),
-                user=request.user,
-            )
-        except services.BackupError as error:
-            raise _invalid(error) from None
+        backup = services.backup_upload_create(
+            environment=data["environment"],
+            service_instances=data["services"],
+            notes=data["notes"],
+            scheduled_for_deletion_at=data.get("scheduled_for_deletion_at"),
+            user=request.user,
+        )
         finish = link_token("upload-finish", {"backup": encode_id(backup.pk)})
         finish_url = request.build_absolute_uri(reverse("api:artifact-upload-finish", kwargs={"token": finish}))
         results = {}
@@ -154,14 +144,11 @@ class BackupDownloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        try:
-            serializer.instance = services.backup_download_create(
-                backup=data["backup"],
-                service_instance_backups=data.get("service_instance_backups"),
-                user=self.request.user,
-            )
-        except services.BackupError as error:
-            raise _invalid(error) from None
+        serializer.instance = services.backup_download_create(
+            backup=data["backup"],
+            service_instance_backups=data.get("service_instance_backups"),
+            user=self.request.user,
+        )
 
 
 @extend_schema_view(
@@ -210,12 +197,9 @@ class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
                 )
             if target.environment.slug == "live" and not manages_organisation(self.request.user, organisation_id):
                 raise PermissionDenied("Only an owner or admin of the organisation may restore into live.")
-        try:
-            serializer.instance = services.backup_restore_create(
-                backup=backup, items=items, notes=data["notes"], user=self.request.user
-            )
-        except services.BackupError as error:
-            raise _invalid(error) from None
+        serializer.instance = services.backup_restore_create(
+            backup=backup, items=items, notes=data["notes"], user=self.request.user
+        )
 
 
 @extend_schema_view(

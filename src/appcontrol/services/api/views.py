@@ -1,6 +1,5 @@
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins
-from rest_framework.exceptions import ValidationError
 
 from appcontrol.accounts.permissions import CanManageOrganisationObject
 from appcontrol.core.schema import operation_ids
@@ -50,7 +49,4 @@ class ServiceInstanceViewSet(
         return instance.environment.application.organisation_id
 
     def perform_destroy(self, instance):
-        try:
-            services.service_instance_delete(instance=instance)
-        except services.ServiceError as error:
-            raise ValidationError({"non_field_errors": [str(error)]}) from None
+        services.service_instance_delete(instance=instance)
