@@ -8,9 +8,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from appcontrol.accounts.selectors import manages_organisation
 from appcontrol.applications.models import Environment
 from appcontrol.core.events import publish
-from appcontrol.core.exceptions import ActionError
+from appcontrol.core.exceptions import ActionError, NotAllowed
 from appcontrol.core.ids import encode_id
 from appcontrol.core.jobs import enqueue
 from appcontrol.core.sandbox import SandboxError
@@ -23,6 +24,7 @@ from .models import (
     BackupDownload,
     BackupDownloadServiceInstance,
     BackupRestore,
+    BackupSchedule,
     BackupState,
     Outcome,
     ServiceInstanceBackup,
@@ -332,7 +334,9 @@ def backup_restore_create(
     notes: str = "",
     user=None,
 ) -> BackupRestore:
-    """Queue restores of the backup's artifacts into their own instances or compatible ones elsewhere."""
+    """Queue restores of the backup's artifacts into their own instances or compatible ones of another
+    environment of the backup's organisation; restoring into live needs the owner or admin role (`user`
+    None is the operator's own code, e.g. a command)."""
     if not items:
         raise BackupError("Name at least one service-instance backup to restore.", "service_instance_restores")
     parts = backup.service_instance_backups.count()
@@ -358,6 +362,11 @@ def backup_restore_create(
                 "The backed-up service instance no longer exists; name a target service_instance.",
                 "service_instance_restores",
             )
+        organisation_id = backup.environment.application.organisation_id
+        if target.environment.application.organisation_id != organisation_id:
+            raise BackupError("The target must be in the backup's organisation.", "service_instance_restores")
+        if target.environment.slug == "live" and user is not None and not manages_organisation(user, organisation_id):
+            raise NotAllowed("Only an owner or admin of the organisation may restore into live.")
         if target.service.engine != sib.engine:
             raise BackupError(
                 f"A {sib.engine} backup cannot be restored into a {target.service.engine} service instance.",
@@ -423,6 +432,26 @@ def backup_restore_fail(*, restore: BackupRestore, message: str) -> None:
         item.ended_at = timezone.now()
         item.save(update_fields=["errors", "ended_at"])
     backup_restore_complete(restore=restore)
+
+
+# Schedules ------------------------------------------------------------------------------------
+
+
+def backup_schedule_save(*, environment, schedule: BackupSchedule | None, changes: dict, user) -> BackupSchedule:
+    """Create or change a schedule. Retention deletes backups, so changing `keep_*` of live needs the owner or
+    admin role, as deleting a backup does."""
+    retention = {name: value for name, value in changes.items() if name.startswith("keep_")}
+    if schedule is not None:
+        retention = {name: value for name, value in retention.items() if getattr(schedule, name) != value}
+    if retention and environment.slug == "live" and user is not None:
+        if not manages_organisation(user, environment.application.organisation_id):
+            raise NotAllowed("Only an owner or admin of the organisation may change the retention of live.")
+    schedule = schedule or BackupSchedule(environment=environment)
+    for name, value in changes.items():
+        if name != "environment":
+            setattr(schedule, name, value)
+    schedule.save()
+    return schedule
 
 
 __all__ = ["BackupError", "Outcome"]

@@ -27,6 +27,12 @@ class ActionError(Exception):
             self.status = status
 
 
+class NotAllowed(ActionError):
+    """The caller's role does not allow the action: 403 with `{"detail": …}`, as the permission checks say."""
+
+    status = 403
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is larger than this server accepts."
@@ -61,6 +67,8 @@ def api_exception_handler(exc, context):
 
 
 def _action_error(error: ActionError) -> exceptions.APIException:
+    if isinstance(error, NotAllowed):
+        return exceptions.PermissionDenied(str(error))
     answer = exceptions.ValidationError({error.field: [str(error)]})
     answer.status_code = error.status
     return answer

@@ -2,11 +2,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from appcontrol.accounts.permissions import CanManageOrganisationObject
-from appcontrol.accounts.selectors import manages_organisation
 from appcontrol.core.ids import encode_id
 from appcontrol.core.links import link_token
 from appcontrol.core.schema import operation_ids
@@ -181,24 +179,12 @@ class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        backup = data["backup"]
         items = [
             (item["service_instance_backup"], item.get("service_instance"))
             for item in data["service_instance_restores"]
         ]
-        organisation_id = backup.environment.application.organisation_id
-        for sib, target in items:
-            target = target or sib.service_instance
-            if target is None:
-                continue
-            if target.environment.application.organisation_id != organisation_id:
-                raise ValidationError(
-                    {"service_instance_restores": ["The target must be in the backup's organisation."]}
-                )
-            if target.environment.slug == "live" and not manages_organisation(self.request.user, organisation_id):
-                raise PermissionDenied("Only an owner or admin of the organisation may restore into live.")
         serializer.instance = services.backup_restore_create(
-            backup=backup, items=items, notes=data["notes"], user=self.request.user
+            backup=data["backup"], items=items, notes=data["notes"], user=self.request.user
         )
 
 
@@ -227,18 +213,14 @@ class BackupScheduleViewSet(ApiModelViewSet):
         return schedule.environment.application.organisation_id
 
     def perform_create(self, serializer):
-        self._check_retention_change(serializer.validated_data["environment"], None, serializer.validated_data)
-        serializer.save()
+        data = serializer.validated_data
+        serializer.instance = services.backup_schedule_save(
+            environment=data["environment"], schedule=None, changes=data, user=self.request.user
+        )
 
     def perform_update(self, serializer):
         schedule = serializer.instance
-        self._check_retention_change(schedule.environment, schedule, serializer.validated_data)
-        serializer.save()
-
-    def _check_retention_change(self, environment, schedule, changes) -> None:
-        retention = {name: value for name, value in changes.items() if name.startswith("keep_")}
-        if schedule is not None:
-            retention = {name: value for name, value in retention.items() if getattr(schedule, name) != value}
-        if retention and environment.slug == "live":
-            if not manages_organisation(self.request.user, environment.application.organisation_id):
-                raise PermissionDenied("Only an owner or admin of the organisation may change the retention of live.")
+        serializer.instance = services.backup_schedule_save(
+            environment=schedule.environment, schedule=schedule, changes=serializer.validated_data,
+            user=self.request.user,
+        )  # fmt: skip
