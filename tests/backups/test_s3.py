@@ -7,8 +7,8 @@ import sqlite3
 import tarfile
 from unittest import mock
 
-from appcontrol.backups.artifacts import S3ArtifactWriter
 from appcontrol.backups.models import ServiceInstanceBackup
+from appcontrol.core.storage import S3ArtifactWriter
 from appcontrol.services.engines import engine_for
 
 from .helpers import env_of, restore, take_backup

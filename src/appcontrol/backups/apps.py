@@ -12,3 +12,11 @@ class BackupsConfig(AppConfig):
 
         subscribe("service_instance.created", subscribers.schedule_for_new_instance)
         subscribe("environment.deleted", subscribers.artifacts_of_deleted_environment)
+
+        from appcontrol.core.periodic import register
+
+        from .schedules import schedules_run
+        from .services import backups_expire
+
+        register("expired", backups_expire)
+        register("scheduled", schedules_run)

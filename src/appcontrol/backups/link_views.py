@@ -12,10 +12,10 @@ from django.views.decorators.http import require_http_methods
 
 from appcontrol.core.ids import InvalidId, decode_id, encode_id
 from appcontrol.core.links import LinkError, link_payload
+from appcontrol.core.storage import ArtifactError, artifact_store
 from appcontrol.services.engines import engine_for
 
 from . import services
-from .artifacts import ArtifactError, artifact_store
 from .models import Backup, BackupDownloadServiceInstance, ServiceInstanceBackup
 
 CHUNK = 1024 * 1024

@@ -15,10 +15,10 @@ from appcontrol.core.exceptions import ActionError, NotAllowed
 from appcontrol.core.ids import encode_id
 from appcontrol.core.jobs import enqueue
 from appcontrol.core.sandbox import SandboxError
+from appcontrol.core.storage import ArtifactError, artifact_store, local_copy
 from appcontrol.services.engines import EngineError, engine_for
 from appcontrol.services.models import ServiceInstance, ServiceStatus
 
-from .artifacts import ArtifactError, artifact_store, local_copy
 from .models import (
     Backup,
     BackupDownload,

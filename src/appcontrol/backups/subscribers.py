@@ -2,8 +2,8 @@
 
 from appcontrol.applications.models import Environment
 from appcontrol.core.ids import encode_id
+from appcontrol.core.storage import artifact_store
 
-from .artifacts import artifact_store
 from .schedules import schedule_ensure
 
 

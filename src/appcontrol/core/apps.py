@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "appcontrol.core"
     label = "core"
+
+    def ready(self):
+        from .jobs import jobs_reap
+        from .periodic import register
+        from .planner_statistics import planner_statistics_refresh
+
+        register("reaped", jobs_reap)
+        register("planner statistics", planner_statistics_refresh, every_seconds=3600)

@@ -1,4 +1,5 @@
-"""Where backup artifacts live: a directory by default, an S3 bucket when configured.
+"""Where artifacts live (backups today; build logs and images' context later): a directory by default, an
+S3 bucket when configured. Signed, expiring links to them are in `links.py`.
 
 Writers stream: bytes are hashed (SHA-256) and counted as they pass, and nothing is visible under
 the artifact's name until the writer is committed — a failed or interrupted write leaves no file
@@ -16,7 +17,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 
-from appcontrol.core.jobs import check_deadline, scratch_directory
+from .jobs import check_deadline, scratch_directory
 
 CHUNK = 1024 * 1024
 
