@@ -229,3 +229,41 @@ def test_signed_links_stay_out_of_the_log(server, test_env):
     for url in (link, target["upload_parameters"]["url"], target["finish_url"]):
         token = urlsplit(url).path.split("/")[4]
         assert token not in log
+
+
+def test_a_running_restore_can_be_cancelled_and_changes_nothing(server, test_env):
+    with psycopg.connect(test_env["url"]) as conn:
+        conn.execute("drop table if exists notes; drop table if exists small; create table kept (x int)")
+    before = tables(test_env)
+    _, target = start_db_upload(server, test_env)
+    assert put(target["upload_parameters"]["url"], b"CREATE TABLE slow (x int);\nSELECT pg_sleep(600);\n")[0] == 200
+    status, _, _ = get(target["finish_url"], method="POST")
+    backup = finished(server, "backups", target_backup(server, test_env))
+    assert backup["success"] == "SUCCESS", backup
+    restore = start_restore(server, backup)
+
+    def sleeping() -> bool:
+        with psycopg.connect(os.environ["APPCONTROL_POSTGRES_URL"]) as admin:
+            found = admin.execute("select count(*) from pg_stat_activity where query ilike '%pg_sleep(600)%'")
+            return found.fetchone()[0] > 1  # ours, and this probe itself
+
+    wait_for(sleeping, timeout=60, interval=0.1)
+    status, cancelled = api(server, f"/apps/v3/backup-restores/{restore}/cancel/", "POST")
+    assert status == 202, cancelled
+    result = finished(server, "backup-restores", restore)
+    assert result["success"] == "FAILURE"
+    assert "cancelled" in result["service_instance_restores"][0]["errors"][0]
+    assert tables(test_env) == before
+    assert api(server, f"/apps/v3/backup-restores/{restore}/cancel/", "POST")[0] == 409
+
+
+def start_db_upload(server, test_env) -> tuple[str, dict]:
+    body = {"environment": test_env["env"], "services": [test_env["database"]]}
+    status, answer = api(server, "/apps/v3/backups/upload/", "POST", body)
+    assert status == 201, answer
+    test_env["last_upload"] = answer["uuid"]
+    return answer["uuid"], answer["results"][test_env["database"]]
+
+
+def target_backup(server, test_env) -> str:
+    return test_env["last_upload"]

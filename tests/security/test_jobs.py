@@ -175,3 +175,50 @@ def test_two_restores_into_one_instance_run_one_after_the_other(world, database_
     second.refresh_from_db()
     assert first.success == second.success == "SUCCESS"
     assert second.started_at >= first.ended_at
+
+
+def test_a_job_keeps_a_log_of_what_it_did(world, provision, run_jobs):
+    provision(env_of(world, "live"), "sqlite")
+    backup = take_backup(world, run_jobs, env_of(world, "live"))
+    assert backup["success"] == "SUCCESS"
+    assert any("Backing up DATABASE DEFAULT" in line for line in backup["log"])
+    assert any(line.endswith(tuple(backup_part_sha(backup))) for line in backup["log"])
+
+
+def backup_part_sha(backup: dict) -> list[str]:
+    from appcontrol.backups.models import ServiceInstanceBackup
+
+    return [
+        f"sha256 {part.sha256}" for part in ServiceInstanceBackup.objects.filter(backup_id=decode_id(backup["uuid"]))
+    ]
+
+
+def test_a_queued_job_can_be_cancelled_once(world, provision):
+    from tests.conftest import api_url
+
+    provision(env_of(world, "live"), "sqlite")
+    queued = backup_create(environment=env_of(world, "live"))  # the worker never gets it: on-commit not run
+    client = world.client("member")
+    url = api_url("api:backup-detail", uuid=queued.pk) + "cancel/"
+    response = client.post(url)
+    assert response.status_code == 202 and response.json()["success"] == "FAILURE"
+    part = queued.service_instance_backups.get()
+    assert part.errors == ["The job was cancelled before it started."]
+    again = client.post(url)
+    assert again.status_code == 409 and "already ended" in again.json()["non_field_errors"][0]
+
+
+def test_the_log_keeps_the_newest_lines(world, provision, monkeypatch):
+    from appcontrol.core import jobs
+
+    provision(env_of(world, "live"), "sqlite")
+    backup = backup_create(environment=env_of(world, "live"))
+    monkeypatch.setattr(jobs, "JOB_LOG_LINES", 5)
+    jobs._running.job = jobs._Running(Backup, backup.pk)
+    try:
+        for number in range(12):
+            jobs.log(f"line {number}")
+    finally:
+        jobs._running.job = None
+    backup.refresh_from_db()
+    assert backup.log[0] == "… 8 earlier lines dropped" and backup.log[-1].endswith("line 11") and len(backup.log) == 5

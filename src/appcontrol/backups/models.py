@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from appcontrol.applications.models import Environment
 from appcontrol.core.ids import new_id
-from appcontrol.core.jobs import JobFields
+from appcontrol.core.jobs import JobFields, JobRow
 from appcontrol.services.models import ServiceInstance, ServiceType
 
 
@@ -34,7 +34,7 @@ def outcome_of(errors_per_part: list[list[str]]) -> str:
     return Outcome.FAILURE if failed == len(errors_per_part) else Outcome.PARTIAL
 
 
-class Backup(JobFields):
+class Backup(JobRow):
     """One backup of an environment: a service-instance backup per service instance.
 
     `state` is COMPLETED whatever the outcome; `success` tells the outcome.
@@ -127,7 +127,7 @@ class BackupDownloadServiceInstance(models.Model):
         return f"download of {self.service_instance_backup_id}"
 
 
-class BackupRestore(JobFields):
+class BackupRestore(JobRow):
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
     backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="restores")
     notes = models.TextField(blank=True)

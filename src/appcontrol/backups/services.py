@@ -13,7 +13,8 @@ from appcontrol.applications.models import Environment
 from appcontrol.core.events import publish
 from appcontrol.core.exceptions import ActionError, NotAllowed
 from appcontrol.core.ids import encode_id
-from appcontrol.core.jobs import enqueue
+from appcontrol.core.jobs import cancel, enqueue
+from appcontrol.core.jobs import log as job_log
 from appcontrol.core.sandbox import SandboxError
 from appcontrol.core.storage import ArtifactError, artifact_store, local_copy
 from appcontrol.services.engines import EngineError, engine_for
@@ -120,6 +121,8 @@ def service_instance_backup_take(*, sib: ServiceInstanceBackup) -> None:
         return
     name = _artifact_name(sib)
     writer = None
+    what = f"{sib.service_type} {sib.service_instance.prefix} ({encode_id(sib.service_instance_id)})"
+    job_log(f"Backing up {what} ({sib.engine})")
     try:
         writer = artifact_store().writer(name)
         taken_at = engine_for(sib.engine).dump(sib.service_instance, writer)
@@ -127,9 +130,9 @@ def service_instance_backup_take(*, sib: ServiceInstanceBackup) -> None:
     except (EngineError, ArtifactError, SandboxError, OSError) as error:
         if writer is not None:
             writer.abort()
-        _record_sib_errors(
-            sib, [f"Could not write the artifact: {error}" if isinstance(error, OSError) else str(error)]
-        )
+        message = f"Could not write the artifact: {error}" if isinstance(error, OSError) else str(error)
+        job_log(f"{what} failed: {message}")
+        _record_sib_errors(sib, [message])
         return
     except BaseException:
         if writer is not None:
@@ -141,6 +144,7 @@ def service_instance_backup_take(*, sib: ServiceInstanceBackup) -> None:
     sib.artifact = name
     sib.ended_at = timezone.now()
     sib.save(update_fields=["taken_at", "size", "sha256", "artifact", "ended_at"])
+    job_log(f"{what} done: {writer.size} bytes, sha256 {sib.sha256}")
 
 
 def _record_sib_errors(sib: ServiceInstanceBackup, errors: list[str]) -> None:
@@ -401,11 +405,14 @@ def backup_restore_run(*, restore: BackupRestore) -> None:
         item.started_at = timezone.now()
         item.save(update_fields=["started_at"])
         sib = item.service_instance_backup
+        target = f"{item.service_instance.type} {item.service_instance.prefix} ({encode_id(item.service_instance_id)})"
+        job_log(f"Restoring {encode_id(sib.pk)} into {target}")
         try:
             with local_copy(store, sib.artifact, sib.sha256) as artifact:
                 engine_for(sib.engine).restore(item.service_instance, artifact)
         except (EngineError, ArtifactError, SandboxError) as error:
             item.errors = [str(error)]
+        job_log(f"{target} failed: {item.errors[0]}" if item.errors else f"{target} restored")
         item.ended_at = timezone.now()
         item.save(update_fields=["errors", "ended_at"])
     backup_restore_complete(restore=restore)
@@ -432,6 +439,12 @@ def backup_restore_fail(*, restore: BackupRestore, message: str) -> None:
         item.ended_at = timezone.now()
         item.save(update_fields=["errors", "ended_at"])
     backup_restore_complete(restore=restore)
+
+
+def job_cancel(*, runner: str, obj) -> None:
+    """Cancel a backup or restore job; one that already ended cannot be."""
+    if not cancel(runner, obj):
+        raise BackupError("This job has already ended; there is nothing to cancel.", status=409)
 
 
 # Schedules ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ whose keys are held is not started but put back in the queue for a little later.
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -29,16 +30,30 @@ logger = logging.getLogger(__name__)
 
 RUNNERS: dict[str, "JobRunner"] = {}
 BUSY_RETRY_SECONDS, BUSY_RETRY_MAX_SECONDS = 2, 30
+JOB_LOG_LINES = 1000
+# How often a running job looks whether it was asked to stop (one query each time).
+CANCEL_CHECK_SECONDS = 2.0
 _running = threading.local()
 
 
 class JobFields(models.Model):
-    """The bookkeeping every job row carries."""
+    """The timestamps of anything that is queued, runs and ends."""
 
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class JobRow(JobFields):
+    """The row a job runner owns: its timestamps, its log and a request to cancel it."""
+
+    # Lines "<UTC time> <message>", the newest JOB_LOG_LINES kept (a marker says how many were dropped).
+    log = models.JSONField(default=list, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -62,11 +77,58 @@ class DeadlinePassed(Exception):
     """The running job reached its time limit; work done in the worker itself stops here."""
 
 
+class Cancelled(DeadlinePassed):
+    """Someone asked the running job to stop."""
+
+
 def check_deadline() -> None:
-    """Stop work the worker does itself (not in a child, which the watchdog kills) once the job's time is up."""
+    """Stop work the worker does itself (not in a child, which is killed for it) once the job's time is up or
+    it was asked to stop."""
     if time_left() <= 0:
         limit = settings.APPCONTROL_JOB_TIMEOUT_SECONDS
         raise DeadlinePassed(f"The job did not finish within its time limit ({limit} s) and was stopped.")
+    job = getattr(_running, "job", None)
+    if job is not None and time.monotonic() >= job.next_cancel_check:
+        job.next_cancel_check = time.monotonic() + CANCEL_CHECK_SECONDS
+        if job.model.objects.filter(pk=job.pk, cancel_requested_at__isnull=False).exists():
+            raise Cancelled("The job was cancelled.")
+
+
+def log(message: str) -> None:
+    """Add a line to the running job's log (nothing outside a job, or for rows without a log)."""
+    job = getattr(_running, "job", None)
+    if job is None or not hasattr(job.model, "log"):
+        return
+    line = f"{timezone.now().isoformat(timespec='seconds').replace('+00:00', 'Z')} {message}"
+    with transaction.atomic():
+        row = job.model.objects.select_for_update().only("log").get(pk=job.pk)
+        earlier, lines = 0, [*row.log, line]
+        if lines[0].startswith("… "):
+            earlier, lines = int(lines[0].split()[1]), lines[1:]
+        if earlier or len(lines) > JOB_LOG_LINES:
+            keep = JOB_LOG_LINES - 1  # and the marker
+            earlier += max(len(lines) - keep, 0)
+            lines = [f"… {earlier} earlier lines dropped", *lines[-keep:]]
+        job.model.objects.filter(pk=job.pk).update(log=lines)
+
+
+def cancel(runner_name: str, obj) -> bool:
+    """Ask a job to stop: a queued one is failed at once, a running one stops at its next check and its child
+    programs are killed. Returns whether there was anything to cancel."""
+    runner = RUNNERS[runner_name]
+    if obj.ended_at is not None:
+        return False
+    runner.model.objects.filter(pk=obj.pk).update(cancel_requested_at=timezone.now())
+    if obj.started_at is None:
+        runner.fail(obj, "The job was cancelled before it started.")
+    return True
+
+
+@dataclass
+class _Running:
+    model: type
+    pk: object
+    next_cancel_check: float = 0.0
 
 
 class Busy(Exception):
@@ -146,6 +208,7 @@ class JobRunner:
         if obj is None:
             return
         _running.deadline = time.monotonic() + self.timeout
+        _running.job = _Running(self.model, pk)
         try:
             with Heartbeat(self.model, pk, _running.deadline):
                 try:
@@ -156,7 +219,7 @@ class JobRunner:
                     logger.exception("Job %s %s failed", self.name, pk)
                     self.fail(obj, f"Unexpected error: {error}")
         finally:
-            _running.deadline = None
+            _running.deadline = _running.job = None
             JobLock.objects.filter(holder=self.holder(pk)).delete()
 
     def fail(self, obj, message: str) -> None:
@@ -199,6 +262,7 @@ class Heartbeat:
 
     def __init__(self, model, pk, deadline: float):
         self.model, self.pk, self.deadline = model, pk, deadline
+        self.job_thread = threading.get_ident()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{pk}")
 
@@ -215,8 +279,36 @@ class Heartbeat:
         try:
             while not self.stop.wait(interval) and time.monotonic() < self.deadline:
                 self.model.objects.filter(pk=self.pk, ended_at__isnull=True).update(heartbeat_at=timezone.now())
+                if (
+                    hasattr(self.model, "cancel_requested_at")
+                    and self.model.objects.filter(pk=self.pk, cancel_requested_at__isnull=False).exists()
+                ):
+                    kill_children_of(self.job_thread)  # the job itself stops at its next check
         finally:
             connection.close()
+
+
+# The child programs each job thread is running (core.sandbox registers them), so a cancelled job's
+# programs can be killed from its heartbeat thread.
+_children: dict[int, set] = {}
+_children_lock = threading.Lock()
+
+
+def child_started(child) -> None:
+    with _children_lock:
+        _children.setdefault(threading.get_ident(), set()).add(child)
+
+
+def child_ended(child) -> None:
+    with _children_lock:
+        _children.get(threading.get_ident(), set()).discard(child)
+
+
+def kill_children_of(thread_id: int) -> None:
+    with _children_lock:
+        children = list(_children.get(thread_id, ()))
+    for child in children:
+        child.cancel()
 
 
 @task()

@@ -27,6 +27,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .jobs import Cancelled, child_ended, child_started
+
 # System paths a dynamically linked program needs to start; none of them holds a secret.
 SYSTEM_READ_ONLY = ("/usr", "/etc/ld.so.cache", "/etc/ssl/certs", "/etc/localtime")
 # Name resolution, only for children that may use the network.
@@ -155,7 +157,7 @@ def _align_descriptor(stream) -> None:
         pass  # not a file object (DEVNULL, a pipe): nothing to align
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: the job's set of running children holds it
 class Child:
     """A confined child process: `with Child(...) as child:` starts it; leaving the block kills it if it
     still runs. A watchdog kills it at `timeout` seconds. With `stdin=PIPE` or `stdout=PIPE`, write to
@@ -169,6 +171,7 @@ class Child:
     stdout: object = subprocess.DEVNULL
     process: subprocess.Popen | None = field(default=None, init=False)
     timed_out: bool = field(default=False, init=False)
+    cancelled: bool = field(default=False, init=False)
 
     def __enter__(self):
         _align_descriptor(self.stdin)
@@ -185,9 +188,15 @@ class Child:
             start_new_session=True,  # its own process group: the watchdog kills all of it
             close_fds=True,
         )
-        self._watchdog = threading.Timer(max(self.timeout, 0.0), self._expire)
-        self._watchdog.daemon = True
-        self._watchdog.start()
+        try:
+            self._watchdog = threading.Timer(max(self.timeout, 0.0), self._expire)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+            child_started(self)  # a cancelled job's heartbeat can kill it
+        except BaseException:
+            self.kill()  # started, but the block that would stop it will not run
+            self.process.wait()
+            raise
         return self
 
     @property
@@ -202,6 +211,11 @@ class Child:
         self.timed_out = True
         self.kill()
 
+    def cancel(self) -> None:
+        """Kill it because its job was cancelled: `wait()` then raises Cancelled."""
+        self.cancelled = True
+        self.kill()
+
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -209,6 +223,8 @@ class Child:
     def wait(self) -> ChildResult:
         returncode = self.process.wait()
         self._watchdog.cancel()
+        if self.cancelled:
+            raise Cancelled("The job was cancelled.")
         return ChildResult(returncode=returncode, stderr=self.stderr_tail(), timed_out=self.timed_out)
 
     def stderr_tail(self, limit: int = 2000) -> str:
@@ -228,6 +244,7 @@ class Child:
                         pipe.close()
             self.process.wait()
         finally:
+            child_ended(self)
             self._watchdog.cancel()
             self._stderr.close()
             shutil.rmtree(self._cwd, ignore_errors=True)

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from appcontrol.applications.models import Environment, Region
 from appcontrol.core.ids import new_id
-from appcontrol.core.jobs import JobFields
+from appcontrol.core.jobs import JobRow
 
 
 class ServiceType(models.TextChoices):
@@ -50,7 +50,7 @@ class ServiceStatus(models.TextChoices):
     ERROR = "ERROR"
 
 
-class ServiceInstance(JobFields):
+class ServiceInstance(JobRow):
     """A real database or storage area of one environment; the provisioning job attaches it."""
 
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)

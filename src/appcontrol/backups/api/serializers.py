@@ -22,9 +22,12 @@ from ..models import (
 from ..schedules import schedule_next_run
 from ..selectors import backups_visible, service_instance_backups_visible
 
+LOG_HELP = "What the job did, a line each (`<UTC time> <message>`); the newest 1000 lines."
+
 
 class BackupSerializer(serializers.ModelSerializer):
     uuid = IdField()
+    log = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=LOG_HELP)
     environment = RelatedIdField(read_only=True)
     service_instance_backups = RelatedIdField(many=True, read_only=True)
 
@@ -32,7 +35,7 @@ class BackupSerializer(serializers.ModelSerializer):
         model = Backup
         fields = [
             "uuid", "environment", "trigger", "notes", "state", "success", "service_instance_backups",
-            "scheduled_for_deletion_at", "created_at", "started_at", "ended_at",
+            "scheduled_for_deletion_at", "created_at", "started_at", "ended_at", "log",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -172,12 +175,13 @@ class BackupRestoreSerializer(serializers.ModelSerializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
     finished = serializers.BooleanField(read_only=True)
+    log = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=LOG_HELP)
 
     class Meta:
         model = BackupRestore
         fields = [
             "uuid", "backup", "service_instance_restores", "notes", "finished", "success", "created_at",
-            "started_at", "ended_at",
+            "started_at", "ended_at", "log",
         ]  # fmt: skip
         read_only_fields = ["success", "created_at", "started_at", "ended_at"]
 

@@ -118,6 +118,15 @@ class BackupViewSet(
         body = BackupUploadResponseSerializer({"uuid": backup.pk, "results": results}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @extend_schema(operation_id="CancelBackup", request=None, responses={202: BackupSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, uuid=None):
+        """Stop a backup that is queued or running: it ends FAILURE, "The job was cancelled."; 409 once it ended."""
+        backup = self.get_object()
+        services.job_cancel(runner="backup", obj=backup)
+        backup.refresh_from_db()
+        return Response(BackupSerializer(backup, context=self.get_serializer_context()).data, status=202)
+
 
 @extend_schema_view(**operation_ids("ServiceInstanceBackup", "ServiceInstanceBackups", ["list", "retrieve"]))
 class ServiceInstanceBackupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -176,6 +185,15 @@ class BackupRestoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
 
     def get_queryset(self):
         return backup_restores_visible(self.request)
+
+    @extend_schema(operation_id="CancelBackupRestore", request=None, responses={202: BackupRestoreSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, uuid=None):
+        """Stop a restore that is queued or running: the target is left as it was; 409 once it ended."""
+        restore = self.get_object()
+        services.job_cancel(runner="backup-restore", obj=restore)
+        restore.refresh_from_db()
+        return Response(self.get_serializer(restore).data, status=202)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
