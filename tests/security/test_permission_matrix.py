@@ -1,0 +1,200 @@
+"""Every endpoint × every kind of caller × every action, with the expected status in one table.
+
+The callers: nobody (no token), an outsider (owner of another organisation), a member whose token is
+restricted to another organisation, a member with a read-only token, and a member, an admin and an owner
+of the organisation that owns the objects. The rules the table follows:
+- no token: 401; another organisation's objects: 404 (a body naming them: 400), never 403;
+- a read-only token reads and is 403 on anything else;
+- members read, create and change; deleting applications, environments, service instances, backups and
+  schedules needs an owner or admin (403 for a member); a member may delete a domain.
+"""
+
+# ruff: noqa: E501 - one request per line reads as the table it is
+
+import pytest
+
+from appcontrol.accounts.models import Role
+from appcontrol.applications.models import Domain, EnvironmentVariable
+from appcontrol.applications.services import application_create
+from appcontrol.backups.models import BackupSchedule
+from appcontrol.backups.services import backup_download_create, backup_restore_create
+from appcontrol.core.ids import encode_id
+from appcontrol.services.models import Service
+from tests.backups.helpers import env_of, take_backup
+from tests.conftest import api_url
+
+ACTORS = ["anonymous", "outsider", "restricted", "read_only", "member", "admin", "owner"]
+SAFE = {"list", "retrieve"}
+MANAGING = {
+    ("applications", "destroy"), ("environments", "destroy"), ("service-instances", "destroy"),
+    ("backups", "destroy"), ("backup-schedules", "destroy"),
+}  # fmt: skip
+SUCCESS = {"list": 200, "retrieve": 200, "create": 201, "upload": 201, "update": 200, "destroy": 204, "cancel": 409}
+# (A complete backup cannot be cancelled: "success" for cancel is its 409.)
+
+
+@pytest.fixture
+def objects(world, provision, run_jobs):
+    world.add_actor("read_only", world.acme, Role.MEMBER, read_only=True)
+    restricted = world.add_actor("restricted", world.acme, Role.MEMBER)
+    from appcontrol.accounts.services import membership_set, token_create
+
+    membership_set(user=restricted, organisation=world.other, role=Role.MEMBER)
+    world.tokens["restricted"] = token_create(user=restricted, name="other only", organisation=world.other)[1]
+    test = env_of(world, "test")
+    instance = provision(test, "sqlite")
+    backup = take_backup(world, run_jobs, test)
+    part = backup["service_instance_backups"][0]
+    from appcontrol.backups.models import Backup, ServiceInstanceBackup
+    from appcontrol.core.ids import decode_id
+
+    backup_row = Backup.objects.get(pk=decode_id(backup["uuid"]))
+    download = backup_download_create(backup=backup_row)
+    restore = backup_restore_create(
+        backup=backup_row, items=[(ServiceInstanceBackup.objects.get(pk=decode_id(part)), instance)]
+    )
+    empty = application_create(organisation=world.acme, slug="empty-app", name="Empty")
+    return {
+        "app": world.apps["acme"],
+        "empty": empty,
+        "test": test,
+        "instance": instance,
+        "backup": backup["uuid"],
+        "part": part,
+        "download": download,
+        "download_item": download.items.get(),
+        "restore": restore,
+        "domain": Domain.objects.create(environment=test, domain="shop.example.com"),
+        "variable": EnvironmentVariable.objects.get(service_instance=instance),
+        "schedule": BackupSchedule.objects.get(environment=test),
+    }
+
+
+def requests(objects, world) -> dict:
+    """(resource, action) → (method, url, body), every object belonging to the organisation `acme`."""
+    o, eid = objects, encode_id
+    sqlite = eid(Service.objects.get(engine="sqlite").pk)
+    return {
+        ("applications", "list"): ("get", api_url("api:application-list"), None),
+        ("applications", "retrieve"): ("get", api_url("api:application-detail", uuid=o["app"].pk), None),
+        ("applications", "create"): (
+            "post", api_url("api:application-list"), {"name": "New", "slug": "new-app", "organisation": eid(world.acme.pk)}
+        ),
+        ("applications", "update"): ("patch", api_url("api:application-detail", uuid=o["app"].pk), {"name": "Renamed"}),
+        ("applications", "destroy"): ("delete", api_url("api:application-detail", uuid=o["empty"].pk), None),
+        ("environments", "list"): ("get", api_url("api:environment-list"), None),
+        ("environments", "retrieve"): ("get", api_url("api:environment-detail", uuid=o["test"].pk), None),
+        ("environments", "create"): (
+            "post", api_url("api:environment-list"), {"application": eid(o["app"].pk), "slug": "staging"}
+        ),
+        ("environments", "update"): ("patch", api_url("api:environment-detail", uuid=o["test"].pk), {"branch": "dev"}),
+        ("environments", "destroy"): (
+            "delete", api_url("api:environment-detail", uuid=o["empty"].environments.get(slug="live").pk), None
+        ),
+        ("domains", "list"): ("get", api_url("api:domain-list"), None),
+        ("domains", "retrieve"): ("get", api_url("api:domain-detail", uuid=o["domain"].pk), None),
+        ("domains", "create"): ("post", api_url("api:domain-list"), {"environment": eid(o["test"].pk), "domain": "x.example.com"}),
+        ("domains", "destroy"): ("delete", api_url("api:domain-detail", uuid=o["domain"].pk), None),
+        ("service-instances", "list"): ("get", api_url("api:service-instance-list"), None),
+        ("service-instances", "retrieve"): ("get", api_url("api:service-instance-detail", uuid=o["instance"].pk), None),
+        ("service-instances", "create"): (
+            "post", api_url("api:service-instance-list"),
+            {"environment": eid(o["test"].pk), "service": sqlite, "prefix": "EXTRA"},
+        ),
+        ("service-instances", "destroy"): ("delete", api_url("api:service-instance-detail", uuid=o["instance"].pk), None),
+        ("environment-variables", "list"): ("get", api_url("api:environment-variable-list"), None),
+        ("environment-variables", "retrieve"): (
+            "get", api_url("api:environment-variable-detail", uuid=o["variable"].pk), None
+        ),
+        ("backups", "list"): ("get", api_url("api:backup-list"), None),
+        ("backups", "retrieve"): ("get", api_url("api:backup-detail", uuid=o["backup"]), None),
+        ("backups", "create"): ("post", api_url("api:backup-list"), {"environment": eid(o["test"].pk)}),
+        ("backups", "cancel"): ("post", api_url("api:backup-detail", uuid=o["backup"]) + "cancel/", None),
+        ("backups", "upload"): ("post", api_url("api:backup-list") + "upload/", {"environment": eid(o["test"].pk), "services": [eid(o["instance"].pk)]}),
+        ("backups", "destroy"): ("delete", api_url("api:backup-detail", uuid=o["backup"]), None),
+        ("service-instance-backups", "list"): ("get", api_url("api:service-instance-backup-list"), None),
+        ("service-instance-backups", "retrieve"): (
+            "get", api_url("api:service-instance-backup-detail", uuid=o["part"]), None
+        ),
+        ("backup-downloads", "list"): ("get", api_url("api:backup-download-list"), None),
+        ("backup-downloads", "retrieve"): ("get", api_url("api:backup-download-detail", uuid=o["download"].pk), None),
+        ("backup-downloads", "create"): ("post", api_url("api:backup-download-list"), {"backup": o["backup"]}),
+        ("backup-download-service-instances", "list"): ("get", api_url("api:backup-download-service-instance-list"), None),
+        ("backup-download-service-instances", "retrieve"): (
+            "get", api_url("api:backup-download-service-instance-detail", uuid=o["download_item"].pk), None
+        ),
+        ("backup-restores", "list"): ("get", api_url("api:backup-restore-list"), None),
+        ("backup-restores", "retrieve"): ("get", api_url("api:backup-restore-detail", uuid=o["restore"].pk), None),
+        ("backup-restores", "create"): (
+            "post", api_url("api:backup-restore-list"),
+            {"backup": o["backup"], "service_instance_restores": [{"service_instance_backup": o["part"]}]},
+        ),
+        ("backup-schedules", "list"): ("get", api_url("api:backup-schedule-list"), None),
+        ("backup-schedules", "retrieve"): ("get", api_url("api:backup-schedule-detail", uuid=o["schedule"].pk), None),
+        ("backup-schedules", "update"): ("patch", api_url("api:backup-schedule-detail", uuid=o["schedule"].pk), {"hour": 5}),
+        ("backup-schedules", "destroy"): ("delete", api_url("api:backup-schedule-detail", uuid=o["schedule"].pk), None),
+        ("organisations", "list"): ("get", api_url("iam:organisation-list"), None),
+        ("organisations", "retrieve"): ("get", api_url("iam:organisation-detail", uuid=world.acme.pk), None),
+    }  # fmt: skip
+
+
+def expected(resource: str, action: str, actor: str) -> int:
+    if actor == "anonymous":
+        return 401
+    if actor in ("outsider", "restricted"):  # the objects are another organisation's to them
+        return {"list": 200, "create": 400, "upload": 400}.get(action, 404)
+    if actor == "read_only" and action not in SAFE:
+        return 403
+    if actor == "member" and (resource, action) in MANAGING:
+        return 403
+    return SUCCESS[action]
+
+
+CASES = [
+    (resource, action)
+    for resource, action in [
+        *[
+            (r, a)
+            for r in ["applications", "environments"]
+            for a in ["list", "retrieve", "create", "update", "destroy"]
+        ],
+        *[("domains", a) for a in ["list", "retrieve", "create", "destroy"]],
+        *[("service-instances", a) for a in ["list", "retrieve", "create", "destroy"]],
+        *[("environment-variables", a) for a in ["list", "retrieve"]],
+        *[("backups", a) for a in ["list", "retrieve", "create", "upload", "cancel", "destroy"]],
+        *[("service-instance-backups", a) for a in ["list", "retrieve"]],
+        *[(r, a) for r in ["backup-downloads", "backup-restores"] for a in ["list", "retrieve", "create"]],
+        *[("backup-download-service-instances", a) for a in ["list", "retrieve"]],
+        *[("backup-schedules", a) for a in ["list", "retrieve", "update", "destroy"]],
+        *[("organisations", a) for a in ["list", "retrieve"]],
+    ]
+]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize(("resource", "action"), CASES)
+def test_permission_matrix(world, objects, resource, action, actor):
+    method, url, body = requests(objects, world)[(resource, action)]
+    client = world.client(actor) if actor != "anonymous" else world.client(None)
+    response = getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
+    want = expected(resource, action, actor)
+    assert response.status_code == want, (response.status_code, response.content[:300])
+    if want == 200 and action == "list" and actor in ("outsider", "restricted"):
+        found = {item.get("uuid") for item in response.json()["results"]}
+        assert not found & {encode_id(objects[key].pk) for key in ("app", "test", "instance", "domain")}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_a_signed_download_link_is_the_permission_itself(world, objects, actor):
+    """Whoever holds the link may download (for its hour), whatever token, if any, comes with it."""
+    from django.test import Client
+
+    listed = world.client("member").get(
+        api_url("api:backup-download-service-instance-detail", uuid=objects["download_item"].pk)
+    )
+    link = listed.json()["download_url"].replace("http://testserver", "")
+    headers = {"HTTP_AUTHORIZATION": f"Token {world.tokens[actor]}"} if actor in world.tokens else {}
+    response = Client().get(link, **headers)
+    assert response.status_code == 200
+    tampered = Client().get(link[:-3] + ("xx/" if not link.endswith("xx/") else "yy/"), **headers)
+    assert tampered.status_code == 403
