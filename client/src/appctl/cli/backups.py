@@ -12,13 +12,14 @@ from .common import (
     TimeoutOption,
     WaitOption,
     YesOption,
+    command_group,
     delete_after_confirming,
     environment_of,
     state,
 )
 from .output import Format, emit, size, stderr, timestamp
 
-backups_app = typer.Typer(help="Backups: take, find, download, restore, upload.", no_args_is_help=True)
+backups_app = command_group("Backups: take, find, download, restore, upload.")
 
 BACKUP_COLUMNS = ["uuid", "created_at", "trigger", "state", "success", "notes"]
 

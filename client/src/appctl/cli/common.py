@@ -23,6 +23,13 @@ class State:
 
 state = State()
 
+
+def command_group(help: str) -> typer.Typer:
+    """A group of commands (`appctl backups …`). Help is plain text: it fits 80 columns and a pipe, and
+    shows no `<bool>` for a flag."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
 AppOption = Annotated[str, typer.Option("--app", "-a", help="Application slug or id.")]
 EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment slug, e.g. live or test.")]
 WaitOption = Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until it finishes, with progress.")]

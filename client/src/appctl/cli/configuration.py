@@ -5,14 +5,14 @@ from typing import Annotated
 
 import typer
 
-from .common import AppOption, EnvOption, YesOption, delete_after_confirming, environment_of, state
+from .common import AppOption, EnvOption, YesOption, command_group, delete_after_confirming, environment_of, state
 from .output import emit, stderr
 
-orgs_app = typer.Typer(help="Organisations your token can see.", no_args_is_help=True)
-regions_app = typer.Typer(help="Regions applications run in.", no_args_is_help=True)
-variables_app = typer.Typer(help="Environment variables (service credentials) of an environment.", no_args_is_help=True)
-domains_app = typer.Typer(help="Domains of an environment.", no_args_is_help=True)
-schedules_app = typer.Typer(help="Daily backup schedules and their retention.", no_args_is_help=True)
+orgs_app = command_group("Organisations your token can see.")
+regions_app = command_group("Regions applications run in.")
+variables_app = command_group("Environment variables (service credentials) of an environment.")
+domains_app = command_group("Domains of an environment.")
+schedules_app = command_group("Daily backup schedules and their retention.")
 
 HIDDEN = "(hidden)"
 SCHEDULE_COLUMNS = [

@@ -18,21 +18,18 @@ from .common import (
     TimeoutOption,
     WaitOption,
     YesOption,
+    command_group,
     delete_after_confirming,
     environment_of,
     state,
 )
 from .output import Format, emit, stderr
 
-app = typer.Typer(
-    help="Work with an apps/v3 API server (appcontrol, or any server speaking the same API).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-apps_app = typer.Typer(help="Applications.", no_args_is_help=True)
-envs_app = typer.Typer(help="Environments of an application.", no_args_is_help=True)
-services_app = typer.Typer(help="The service catalogue.", no_args_is_help=True)
-instances_app = typer.Typer(help="Service instances (databases, storage) of an environment.", no_args_is_help=True)
+app = command_group("Work with an apps/v3 API server (appcontrol, or any server speaking the same API).")
+apps_app = command_group("Applications.")
+envs_app = command_group("Environments of an application.")
+services_app = command_group("The service catalogue.")
+instances_app = command_group("Service instances (databases, storage) of an environment.")
 app.add_typer(apps_app, name="apps")
 app.add_typer(envs_app, name="envs")
 app.add_typer(services_app, name="services")
