@@ -235,7 +235,7 @@ def main() -> None:
     # Retries are quiet: the one line that matters is the error if they all fail.
     stamina.instrumentation.set_on_retry_hooks([])
     try:
-        app()
+        app(prog_name="appctl")
     except WaitTimeout as error:
         stderr.print(f"[red]error:[/] {error}")
         sys.exit(124)
