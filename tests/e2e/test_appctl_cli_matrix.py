@@ -191,3 +191,14 @@ HELPED = [[], ["backups"], ["backups", "create"], ["backups", "delete"], ["sched
 def test_help_shows_no_types_for_flags(server, command):
     result = run_cli(server, *command, "--help")
     assert result.returncode == 0 and "<bool>" not in result.stdout and "Usage: appctl" in result.stdout
+
+
+def test_a_download_is_named_after_what_it_holds(server, backup_id, tmp_path):
+    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "APPCTL_TOKEN": server["token"]}
+    result = subprocess.run(
+        [sys.executable, "-m", "appctl", "--url", server["url"], "backups", "download", backup_id],
+        env=env, cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    names = [path.name for path in tmp_path.iterdir()]
+    assert len(names) == 1 and re.fullmatch(r"example-application-live-default-\d{8}-\d{6}\.(dump|sqlite3)", names[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,7 +230,17 @@ class Backups(Resource):
     def download(self, backup: str, part: str, path: str | os.PathLike, *, on_progress=None) -> Path:
         """Stream a part's artifact to `path`, resuming a partial `path.part` with HTTP Range, and
         check its sha256 before the file gets its final name."""
-        item = self.download_link(backup, part)
+        return self.download_item(self.download_link(backup, part), path, on_progress=on_progress)
+
+    def artifact_extension(self, item: BackupDownloadItem) -> str:
+        """What the artifact is, as the server names it (`dump`, `sqlite3`, `tar.gz`); `artifact` if unsaid."""
+        response = self.client.transport.http.head(item.download_url)
+        disposition = response.headers.get("content-disposition", "")
+        match = re.search(r'filename="[^".]*\.([^"]+)"', disposition)
+        return match.group(1) if match else "artifact"
+
+    def download_item(self, item: BackupDownloadItem, path: str | os.PathLike, *, on_progress=None) -> Path:
+        """`download` for a link already asked for (`download_link`)."""
         if item.errors or not item.download_url:
             raise NotFound(404, item.errors or "Nothing to download.", "GET", item.download_url or "")
         target = Path(path)

@@ -1,5 +1,6 @@
 """`appctl backups …`: take, find, download, restore and upload backups."""
 
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated
 
@@ -95,24 +96,39 @@ def backups_latest(
 def backups_download(
     backup: str,
     part: Annotated[str | None, typer.Option(help="Part id (default: the only or the database part).")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: by part).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File to write (default: <app>-<env>-<prefix>-<time>.<kind>)."),
+    ] = None,
 ):
     """Download a backup part, resuming an interrupted download, and verify its sha256."""
     client = state.client()
-    parts = client.backups.get(backup).service_instance_backups()
+    found = client.backups.get(backup)
+    parts = found.service_instance_backups()
     chosen = next((p for p in parts if p.uuid == part), None) if part else _default_part(parts)
     if chosen is None:
         stderr.print("Name the part with --part; this backup has: " + ", ".join(p.uuid for p in parts))
         raise typer.Exit(2)
-    target = output or Path(f"{chosen.service_type.lower()}-{chosen.uuid}.artifact")
+    item = client.backups.download_link(found.uuid, chosen.uuid)
+    target = output or Path(_artifact_name(client, found, chosen, client.backups.artifact_extension(item)))
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     with Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr) as bar:
         task = bar.add_task(target.name, total=chosen.size)
-        path = client.backups.download(
-            backup, chosen.uuid, target, on_progress=lambda done, total: bar.update(task, completed=done)
+        path = client.backups.download_item(
+            item, target, on_progress=lambda done, total: bar.update(task, completed=done)
         )
     stderr.print(f"Saved {path} ({size(chosen.size)}, sha256 verified).")
+
+
+def _artifact_name(client, backup, part, extension: str) -> str:
+    """`<app>-<env>-<prefix>-<UTC time>.<kind>`: what the file holds, readable in a directory listing."""
+    environment = client.environments.get(backup.environment)
+    application = client.applications.get(environment.application)
+    instance = client.service_instances.get(part.service_instance_id) if part.service_instance_id else None
+    prefix = (instance.prefix if instance else part.service_type).lower()
+    moment = (part.taken_at or backup.created_at).astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{application.slug}-{environment.slug}-{prefix}-{moment}.{extension}"
 
 
 def _default_part(parts):

@@ -92,6 +92,8 @@ def _cell(column: str, value, human: bool = True) -> str:
         return size(value)
     if isinstance(value, datetime):
         return timestamp(value)
+    if human and isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return "\n".join(value)  # a log, errors: a line each
     if human and isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
         return "\n".join(", ".join(f"{k}={_cell(k, v, human)}" for k, v in item.items()) for item in value)
     if isinstance(value, list | dict):
