@@ -29,6 +29,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test .venv-divio/bin/divio
 	$(BIN)/ruff check src client tests bench
 	$(BIN)/ruff format --check --quiet src client tests bench
+	$(BIN)/mypy client/src/appctl
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -19,19 +19,20 @@ from .transport import Transport
 
 
 class Client:
-    """`Client(base_url, token)`; both may come from the environment or `appctl login` instead.
+    """`Client(base_url, token)`: exactly the server and token given, nothing read from elsewhere.
+    `Client.from_env()` finds them as the command line does (options, `APPCTL_URL`/`APPCTL_TOKEN`, what
+    `appctl login` saved, `~/.netrc`).
 
     Resource clients: `applications`, `environments`, `environment_variables`, `domains`, `services`,
     `service_instances`, `backups`, `service_instance_backups`, `backup_restores`, `backup_schedules`,
     `regions`, `organisations`.
     """
 
-    def __init__(self, base_url: str | None = None, token: str | None = None, *, timeout: float = 30.0, retries=4):
+    def __init__(self, base_url: str, token: str | None, *, timeout: float = 30.0, retries: int = 4):
         from . import __version__
 
-        url = resolve_url(base_url)
         self.transport = Transport(
-            url, resolve_token(url, token), timeout=timeout, retries=retries, user_agent=f"appctl/{__version__}"
+            base_url, token, timeout=timeout, retries=retries, user_agent=f"appctl/{__version__}"
         )
         self._slug_cache: dict = {}
         self.applications = Applications(self)
@@ -46,6 +47,13 @@ class Client:
         self.environment_variables = EnvironmentVariables(self)
         self.domains = Domains(self)
         self.backup_schedules = BackupSchedules(self)
+
+    @classmethod
+    def from_env(cls, base_url: str | None = None, token: str | None = None, **options) -> "Client":
+        """A client for the server and token given, else from `APPCTL_URL`, what `appctl login` saved,
+        `APPCTL_TOKEN` and `~/.netrc` (divio-cli's entry for the same host works)."""
+        url = resolve_url(base_url)
+        return cls(url, resolve_token(url, token), **options)
 
     @property
     def base_url(self) -> str:

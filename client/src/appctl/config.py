@@ -39,6 +39,8 @@ def resolve_url(url: str | None = None) -> str:
 
 def netrc_token(url: str) -> str | None:
     host = urlsplit(url).hostname
+    if not host:
+        return None
     try:
         entry = netrc.netrc(netrc_path()).authenticators(host)
     except (OSError, netrc.NetrcParseError):

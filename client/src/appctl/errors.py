@@ -55,6 +55,7 @@ class ServerError(APIError):
 
 def error_for(status: int, body, method: str, url: str, request_id: str | None = None) -> APIError:
     detail = body.get("detail", body) if isinstance(body, dict) and set(body) == {"detail"} else body
+    cls: type[APIError]
     if status >= 500:
         cls = ServerError
     else:

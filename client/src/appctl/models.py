@@ -77,15 +77,40 @@ class Environment(Model):
         return self.client.service_instances.list(environment=self.uuid, **filters)
 
 
-class ServiceInstance(Model):
+class Waitable(Model):
+    """An object a long operation changes: `wait()` polls `refresh()` until `done`."""
+
+    def refresh(self):
+        raise NotImplementedError
+
+    @property
+    def done(self) -> bool:
+        raise NotImplementedError
+
+    def wait(self, timeout: float = 3600, interval: float = 2.0, on_progress=None):
+        """Poll until done (whatever the outcome); raise WaitTimeout after `timeout` seconds."""
+        from .waiting import wait_until
+
+        return wait_until(self.refresh, lambda current: current.done, timeout, interval, on_progress)
+
+
+class ServiceInstance(Waitable):
     prefix: str = "DEFAULT"
     type: str
     service_status: str | None = None
     environment: str | None = None
     errors: list[str] = []
 
+    def refresh(self) -> ServiceInstance:
+        return self.client.service_instances.get(self.uuid)
 
-class Backup(Model):
+    @property
+    def done(self) -> bool:
+        """Provisioned, or failed to be."""
+        return self.service_status in ("ATTACHED", "ERROR")
+
+
+class Backup(Waitable):
     environment: str | None = None
     state: str | None = None
     success: str | None = None
@@ -106,11 +131,9 @@ class Backup(Model):
     def refresh(self) -> Backup:
         return self.client.backups.get(self.uuid)
 
-    def wait(self, timeout: float = 3600, interval: float = 2.0, on_progress=None) -> Backup:
-        """Poll until the backup is COMPLETED (whatever its outcome); raise WaitTimeout after `timeout`."""
-        from .waiting import wait_until
-
-        return wait_until(self.refresh, lambda b: b.completed, timeout, interval, on_progress)
+    @property
+    def done(self) -> bool:
+        return self.completed
 
 
 class ServiceInstanceBackup(Model):
@@ -130,7 +153,7 @@ class ServiceInstanceBackup(Model):
         return self.client.service_instances.get(self.service_instance_id) if self.service_instance_id else None
 
 
-class BackupRestore(Model):
+class BackupRestore(Waitable):
     backup: str
     finished: bool = False
     success: str | None = None
@@ -139,10 +162,9 @@ class BackupRestore(Model):
     def refresh(self) -> BackupRestore:
         return self.client.backup_restores.get(self.uuid)
 
-    def wait(self, timeout: float = 3600, interval: float = 2.0, on_progress=None) -> BackupRestore:
-        from .waiting import wait_until
-
-        return wait_until(self.refresh, lambda r: r.finished, timeout, interval, on_progress)
+    @property
+    def done(self) -> bool:
+        return self.finished
 
 
 class BackupDownloadItem(Model):

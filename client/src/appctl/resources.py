@@ -154,7 +154,9 @@ class Backups(Resource):
     path = "/apps/v3/backups/"
     model = Backup
 
-    def create(self, *, environment: str, services: list[str] | None = None, notes: str | None = None, **extra):
+    def create(  # type: ignore[override]  # keyword names a backup needs, still `create(**fields)` to call
+        self, *, environment: str, services: list[str] | None = None, notes: str | None = None, **extra
+    ):
         fields = {"environment": environment, "trigger": "MANUAL", **extra}
         if services is not None:
             fields["services"] = services
@@ -234,6 +236,8 @@ class Backups(Resource):
 
     def artifact_extension(self, item: BackupDownloadItem) -> str:
         """What the artifact is, as the server names it (`dump`, `sqlite3`, `tar.gz`); `artifact` if unsaid."""
+        if not item.download_url:
+            return "artifact"
         response = self.client.transport.http.head(item.download_url)
         disposition = response.headers.get("content-disposition", "")
         match = re.search(r'filename="[^".]*\.([^"]+)"', disposition)

@@ -32,7 +32,7 @@ def backups_list(
 ):  # fmt: skip
     """List an environment's backups, newest first (every page unless --limit)."""
     env = environment_of(application, environment)
-    emit(state.client().backups.list(environment=env.uuid, success=success, limit=limit), BACKUP_COLUMNS, state.fmt)
+    emit(state().client().backups.list(environment=env.uuid, success=success, limit=limit), BACKUP_COLUMNS, state().fmt)
 
 
 PART_FIELDS = ["uuid", "service_type", "service_instance", "taken_at", "size", "sha256", "errors"]
@@ -49,7 +49,7 @@ def _describe(backup) -> dict:
 @backups_app.command("show")
 def backups_show(backup: str):
     """Show a backup with its parts (size, sha256, errors)."""
-    emit(_describe(state.client().backups.get(backup)), [], state.fmt, single=True)
+    emit(_describe(state().client().backups.get(backup)), [], state().fmt, single=True)
 
 
 @backups_app.command("create")
@@ -58,12 +58,12 @@ def backups_create(
     wait: WaitOption = True, timeout: TimeoutOption = 3600,
 ):  # fmt: skip
     """Back up every service instance of an environment."""
-    client = state.client()
+    client = state().client()
     backup = client.backups.create(environment=environment_of(application, environment).uuid, notes=notes)
     if wait:
         with stderr.status(f"Backing up {application}/{environment}…"):
             backup = backup.wait(timeout=timeout)
-    emit(_describe(backup) if wait else backup, BACKUP_COLUMNS, state.fmt, single=True)
+    emit(_describe(backup) if wait else backup, BACKUP_COLUMNS, state().fmt, single=True)
     if wait and backup.success != "SUCCESS":
         raise typer.Exit(1)
 
@@ -74,7 +74,7 @@ def backups_latest(
     service_type: Annotated[str | None, typer.Option("--type", help="DATABASE or STORAGE.")] = None,
 ):  # fmt: skip
     """When was the latest successful backup taken, how big is it, and what does it hold?"""
-    found = state.client().backups.latest(application=application, environment=environment, service_type=service_type)
+    found = state().client().backups.latest(application=application, environment=environment, service_type=service_type)
     if found is None:
         stderr.print(f"No successful backup of {application}/{environment} yet.")
         raise typer.Exit(1)
@@ -87,9 +87,9 @@ def backups_latest(
         }
         for part, instance in parts
     ]  # fmt: skip
-    if state.fmt is Format.TABLE:
+    if state().fmt is Format.TABLE:
         stderr.print(f"Latest successful backup of {application}/{environment}:")
-    emit(rows, ["backup", "type", "service_instance", "taken_at", "size", "part"], state.fmt)
+    emit(rows, ["backup", "type", "service_instance", "taken_at", "size", "part"], state().fmt)
 
 
 @backups_app.command("download")
@@ -102,7 +102,7 @@ def backups_download(
     ] = None,
 ):
     """Download a backup part, resuming an interrupted download, and verify its sha256."""
-    client = state.client()
+    client = state().client()
     found = client.backups.get(backup)
     parts = found.service_instance_backups()
     chosen = next((p for p in parts if p.uuid == part), None) if part else _default_part(parts)
@@ -151,7 +151,7 @@ def backups_restore(
     yes: YesOption = False,
 ):  # fmt: skip
     """Restore every part of a backup, into its own environment or (with --into-env) another one."""
-    client = state.client()
+    client = state().client()
     parts = client.backups.get(backup).service_instance_backups()
     targets = {}
     if into:
@@ -173,7 +173,7 @@ def backups_restore(
     if wait:
         with stderr.status("Restoring…"):
             restore = restore.wait(timeout=timeout)
-    emit(restore, ["uuid", "finished", "success"], state.fmt, single=True)
+    emit(restore, ["uuid", "finished", "success"], state().fmt, single=True)
     if wait and restore.success != "SUCCESS":
         raise typer.Exit(1)
 
@@ -187,7 +187,7 @@ def backups_upload(
     wait: WaitOption = True, timeout: TimeoutOption = 3600,
 ):  # fmt: skip
     """Upload a dump (PostgreSQL custom or plain SQL, SQLite file, media tar) as a backup; the file is only read."""
-    client = state.client()
+    client = state().client()
     env = environment_of(application, environment)
     instance = next((i for i in env.service_instances() if i.type == service_type and i.prefix == prefix), None)
     if instance is None:
@@ -197,7 +197,7 @@ def backups_upload(
         backup = client.backups.upload(environment=env.uuid, service_instance=instance.uuid, path=file)
         if wait:
             backup = backup.wait(timeout=timeout)
-    emit(_describe(backup) if wait else backup, BACKUP_COLUMNS, state.fmt, single=True)
+    emit(_describe(backup) if wait else backup, BACKUP_COLUMNS, state().fmt, single=True)
     if wait and backup.success != "SUCCESS":
         raise typer.Exit(1)
 
@@ -205,7 +205,7 @@ def backups_upload(
 @backups_app.command("delete")
 def backups_delete(backup: str, yes: YesOption = False):
     """Delete a backup and its artifacts (owner or admin)."""
-    backups = state.client().backups
+    backups = state().client().backups
     target = backups.get(backup)
     question = f"Delete backup {target.uuid} ({target.notes or target.trigger}) and its artifacts?"
     delete_after_confirming(backups, target.uuid, question=question, done=f"Deleted backup {target.uuid}.", yes=yes)

@@ -1,6 +1,8 @@
 """What every command shares: the server connection chosen by the global options, and the options
 that name an application and an environment."""
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -10,18 +12,34 @@ from ..errors import NotFound
 from .output import Format, stderr
 
 
+@dataclass
 class State:
+    """What one invocation of appctl chose with its global options; the client is made when first needed."""
+
     url: str | None = None
     fmt: Format = Format.TABLE
     _client: Client | None = None
 
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.url)
+            self._client = Client.from_env(self.url)
         return self._client
 
 
-state = State()
+_invocation: ContextVar[State | None] = ContextVar("appctl_invocation", default=None)
+
+
+def begin(chosen: State) -> State:
+    """Called by the top-level callback: this invocation's state (also its `ctx.obj`)."""
+    _invocation.set(chosen)
+    return chosen
+
+
+def state() -> State:
+    """The current invocation's state: a context variable, so invocations in one process (tests, programs
+    that call the CLI) never share a client or an output format."""
+    current = _invocation.get()
+    return current if current is not None else begin(State())
 
 
 def command_group(help: str) -> typer.Typer:
@@ -41,7 +59,7 @@ YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmat
 def environment_of(app_ref: str, env_slug: str):
     """The environment `env_slug` of the application with slug or id `app_ref`; when there is none, the
     error names the application by its slug and lists the environments it has."""
-    client = state.client()
+    client = state().client()
     application = client.applications.resolve(app_ref)
     try:
         return client.environments.get_by_slug(application.uuid, env_slug)

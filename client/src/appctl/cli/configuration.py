@@ -31,13 +31,13 @@ def register(app: typer.Typer) -> None:
 @orgs_app.command("list")
 def orgs_list():
     """List the organisations you belong to, with your role in each."""
-    emit(state.client().organisations.list(), ["uuid", "slug", "name", "role"], state.fmt)
+    emit(state().client().organisations.list(), ["uuid", "slug", "name", "role"], state().fmt)
 
 
 @regions_app.command("list")
 def regions_list():
     """List the regions."""
-    emit(state.client().regions.list(), ["uuid", "name"], state.fmt)
+    emit(state().client().regions.list(), ["uuid", "name"], state().fmt)
 
 
 @variables_app.command("list")
@@ -50,7 +50,7 @@ def variables_list(
     ] = False,
 ):
     """List environment variables; sensitive values are printed as (hidden) unless --reveal."""
-    client = state.client()
+    client = state().client()
     app, slugs = _application_environments(application)
     scope = {"environment": _environment_id(slugs, environment)} if environment else {"application": app.uuid}
     rows = []
@@ -60,7 +60,7 @@ def variables_list(
         if row.get("is_sensitive") and not reveal:
             row["value"] = HIDDEN
         rows.append(row)
-    emit(rows, ["environment", "name", "value", "is_sensitive"], state.fmt)
+    emit(rows, ["environment", "name", "value", "is_sensitive"], state().fmt)
     if reveal and any(row.get("is_sensitive") and row.get("value") is None for row in rows):
         stderr.print("The server shows sensitive values to owners and admins only.")
 
@@ -69,7 +69,7 @@ def variables_list(
 def domains_list(application: AppOption, environment: EnvOption):
     """List an environment's domains."""
     env = environment_of(application, environment)
-    emit(state.client().domains.list(environment=env.uuid), ["uuid", "domain", "is_primary"], state.fmt)
+    emit(state().client().domains.list(environment=env.uuid), ["uuid", "domain", "is_primary"], state().fmt)
 
 
 @domains_app.command("add")
@@ -83,14 +83,14 @@ def domains_add(
 ):
     """Add a domain to an environment."""
     env = environment_of(application, environment)
-    created = state.client().domains.create(environment=env.uuid, domain=domain, is_primary=primary)
-    emit(created, ["uuid", "domain", "is_primary"], state.fmt, single=True)
+    created = state().client().domains.create(environment=env.uuid, domain=domain, is_primary=primary)
+    emit(created, ["uuid", "domain", "is_primary"], state().fmt, single=True)
 
 
 @domains_app.command("delete")
 def domains_delete(domain: Annotated[str, typer.Argument(help="Domain id.")], yes: YesOption = False):
     """Remove a domain from its environment."""
-    domains = state.client().domains
+    domains = state().client().domains
     target = domains.get(domain)
     delete_after_confirming(
         domains, target.uuid, question=f"Remove {target.domain}?", done=f"Removed {target.domain}.", yes=yes
@@ -99,7 +99,7 @@ def domains_delete(domain: Annotated[str, typer.Argument(help="Domain id.")], ye
 
 def _application_environments(application: str):
     """The application and its environments as {id: slug}, in two requests."""
-    client = state.client()
+    client = state().client()
     app = client.applications.resolve(application)
     return app, {env.uuid: env.slug for env in app.bind(client).environments()}
 
@@ -113,7 +113,7 @@ def _environment_id(slugs: dict[str, str], environment: str) -> str:
 
 
 def _schedule_rows(application: str, environment: str | None) -> list[dict]:
-    client = state.client()
+    client = state().client()
     _, slugs = _application_environments(application)
     rows = []
     for env_id, slug in slugs.items():
@@ -127,7 +127,7 @@ def _schedule_rows(application: str, environment: str | None) -> list[dict]:
 @schedules_app.command("list")
 def schedules_list(application: AppOption):
     """List the backup schedules of an application's environments."""
-    emit(_schedule_rows(application, None), SCHEDULE_COLUMNS, state.fmt)
+    emit(_schedule_rows(application, None), SCHEDULE_COLUMNS, state().fmt)
 
 
 @schedules_app.command("show")
@@ -137,7 +137,7 @@ def schedules_show(application: AppOption, environment: EnvOption):
     if not rows:
         stderr.print(f"{application}/{environment} has no backup schedule (`appctl schedules set` creates one).")
         raise typer.Exit(1)
-    emit(rows[0], SCHEDULE_COLUMNS, state.fmt, single=True)
+    emit(rows[0], SCHEDULE_COLUMNS, state().fmt, single=True)
 
 
 @schedules_app.command("set")
@@ -163,11 +163,11 @@ def schedules_set(
     }  # fmt: skip
     if not changes:
         raise typer.BadParameter("give at least one of --hour, --keep-daily, --keep-weekly, --keep-monthly, --enable.")
-    client = state.client()
+    client = state().client()
     env = environment_of(application, environment)
     current = next(client.backup_schedules.list(environment=env.uuid), None)
     if current is None:
         schedule = client.backup_schedules.create(environment=env.uuid, **changes)
     else:
         schedule = client.backup_schedules.update(current.uuid, **changes)
-    emit({**schedule.model_dump(mode="json", by_alias=True), "environment": environment}, [], state.fmt, single=True)
+    emit({**schedule.model_dump(mode="json", by_alias=True), "environment": environment}, [], state().fmt, single=True)

@@ -15,9 +15,11 @@ from .common import (
     AppOption,
     EnvOption,
     LimitOption,
+    State,
     TimeoutOption,
     WaitOption,
     YesOption,
+    begin,
     command_group,
     delete_after_confirming,
     environment_of,
@@ -40,12 +42,12 @@ configuration.register(app)
 
 @app.callback()
 def common(
+    ctx: typer.Context,
     url: Annotated[str | None, typer.Option(help="Server URL (env APPCTL_URL, else what `login` saved).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document (all pages).")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON object per line.")] = False,
 ):
-    state.url = url
-    state.fmt = Format.JSON if json_output else Format.JSONL if jsonl else Format.TABLE
+    ctx.obj = begin(State(url=url, fmt=Format.JSON if json_output else Format.JSONL if jsonl else Format.TABLE))
 
 
 # -- account ---------------------------------------------------------------------------------------
@@ -57,7 +59,7 @@ def login(
     token: Annotated[str | None, typer.Option(help="The token (default: prompt, hidden).")] = None,
 ):
     """Check a token and store it in ~/.netrc for the server's host (as divio-cli does)."""
-    server = resolve_url(url or state.url)
+    server = resolve_url(url or state().url)
     token = token or getpass.getpass(f"Token for {server}: ")
     me = Client(server, token).me()
     path = save_login(server, me["email"], token)
@@ -67,8 +69,8 @@ def login(
 @app.command()
 def whoami():
     """Show the account the token belongs to."""
-    me = state.client().me()
-    emit(me, [], state.fmt, single=True)
+    me = state().client().me()
+    emit(me, [], state().fmt, single=True)
 
 
 # -- applications and environments ----------------------------------------------------------------
@@ -79,13 +81,13 @@ APP_COLUMNS = ["uuid", "slug", "name", "organisation"]
 @apps_app.command("list")
 def apps_list(limit: LimitOption = None, organisation: Annotated[str | None, typer.Option()] = None):
     """List applications (every page)."""
-    emit(state.client().applications.list(limit=limit, organisation=organisation), APP_COLUMNS, state.fmt)
+    emit(state().client().applications.list(limit=limit, organisation=organisation), APP_COLUMNS, state().fmt)
 
 
 @apps_app.command("show")
 def apps_show(application: Annotated[str, typer.Argument(help="Slug or id.")]):
     """Show one application."""
-    emit(state.client().applications.resolve(application), APP_COLUMNS, state.fmt, single=True)
+    emit(state().client().applications.resolve(application), APP_COLUMNS, state().fmt, single=True)
 
 
 @apps_app.command("create")
@@ -95,8 +97,8 @@ def apps_create(
     name: Annotated[str | None, typer.Option(help="Display name (default: the slug).")] = None,
 ):
     """Create an application (with its test and live environments)."""
-    created = state.client().applications.create(slug=slug, name=name or slug, organisation=organisation)
-    emit(created, APP_COLUMNS, state.fmt, single=True)
+    created = state().client().applications.create(slug=slug, name=name or slug, organisation=organisation)
+    emit(created, APP_COLUMNS, state().fmt, single=True)
 
 
 @apps_app.command("delete")
@@ -105,7 +107,7 @@ def apps_delete(
     yes: YesOption = False,
 ):
     """Delete an application and its environments (owner or admin)."""
-    applications = state.client().applications
+    applications = state().client().applications
     target = applications.resolve(application)
     question = f"Delete {target.slug} and everything in it?"
     delete_after_confirming(applications, target.uuid, question=question, done=f"Deleted {target.slug}.", yes=yes)
@@ -117,14 +119,14 @@ ENV_COLUMNS = ["uuid", "slug", "branch", "application"]
 @envs_app.command("list")
 def envs_list(application: AppOption):
     """List an application's environments."""
-    client = state.client()
-    emit(client.applications.resolve(application).bind(client).environments(), ENV_COLUMNS, state.fmt)
+    client = state().client()
+    emit(client.applications.resolve(application).bind(client).environments(), ENV_COLUMNS, state().fmt)
 
 
 @envs_app.command("show")
 def envs_show(application: AppOption, environment: EnvOption):
     """Show one environment."""
-    emit(environment_of(application, environment), ENV_COLUMNS, state.fmt, single=True)
+    emit(environment_of(application, environment), ENV_COLUMNS, state().fmt, single=True)
 
 
 # -- services -------------------------------------------------------------------------------------
@@ -133,7 +135,7 @@ def envs_show(application: AppOption, environment: EnvOption):
 @services_app.command("list")
 def services_list():
     """List the services the server can provision."""
-    emit(state.client().services.list(), ["uuid", "identifier", "name", "type"], state.fmt)
+    emit(state().client().services.list(), ["uuid", "identifier", "name", "type"], state().fmt)
 
 
 INSTANCE_COLUMNS = ["uuid", "prefix", "type", "service_status", "service", "errors"]
@@ -142,7 +144,7 @@ INSTANCE_COLUMNS = ["uuid", "prefix", "type", "service_status", "service", "erro
 @instances_app.command("list")
 def instances_list(application: AppOption, environment: EnvOption):
     """List an environment's service instances."""
-    emit(environment_of(application, environment).service_instances(), INSTANCE_COLUMNS, state.fmt)
+    emit(environment_of(application, environment).service_instances(), INSTANCE_COLUMNS, state().fmt)
 
 
 @instances_app.command("create")
@@ -155,36 +157,29 @@ def instances_create(
     timeout: TimeoutOption = 600,
 ):
     """Create (provision) a service instance."""
-    client = state.client()
+    client = state().client()
     env = environment_of(application, environment)
     service_id = next((s.uuid for s in client.services.list() if service in (s.identifier, s.uuid)), service)
     instance = client.service_instances.create(environment=env.uuid, service=service_id, prefix=prefix)
     if wait:
-        from ..waiting import wait_until
-
         with stderr.status("Provisioning…"):
-            instance = wait_until(
-                lambda: client.service_instances.get(instance.uuid),
-                lambda i: i.service_status in ("ATTACHED", "ERROR"),
-                timeout,
-                1.0,
-            )
+            instance = instance.wait(timeout=timeout, interval=1.0)
         if instance.service_status == "ERROR":
             stderr.print(f"[red]Provisioning failed:[/] {'; '.join(instance.errors)}")
             raise typer.Exit(1)
-    emit(instance, INSTANCE_COLUMNS, state.fmt, single=True)
+    emit(instance, INSTANCE_COLUMNS, state().fmt, single=True)
 
 
 @instances_app.command("show")
 def instances_show(instance: Annotated[str, typer.Argument(help="Service-instance id.")]):
     """Show one service instance."""
-    emit(state.client().service_instances.get(instance), INSTANCE_COLUMNS, state.fmt, single=True)
+    emit(state().client().service_instances.get(instance), INSTANCE_COLUMNS, state().fmt, single=True)
 
 
 @instances_app.command("delete")
 def instances_delete(instance: Annotated[str, typer.Argument(help="Service-instance id.")], yes: YesOption = False):
     """Delete a service instance: its database or storage and their data are gone for good (owner or admin)."""
-    instances = state.client().service_instances
+    instances = state().client().service_instances
     target = instances.get(instance)
     delete_after_confirming(
         instances,
@@ -218,9 +213,9 @@ def api(
             raise typer.BadParameter(f"{item!r} is not key=value")
         key, value = item.split("=", 1)
         fields[key] = value
-    client = state.client()
+    client = state().client()
     if method == "GET" and paginate:
-        result = list(client.paginate(path, **fields))
+        result = list(client.transport.paginate(path, fields))
     elif method == "GET":
         result = client.get(path, **fields)
     else:
@@ -237,17 +232,19 @@ def main() -> None:
     try:
         app(prog_name="appctl")
     except WaitTimeout as error:
-        stderr.print(f"[red]error:[/] {error}")
+        stderr.print(f"[red]error:[/] {error}", soft_wrap=True)
         sys.exit(124)
     except APIError as error:
         detail = error.detail if isinstance(error.detail, str) else json.dumps(error.detail)
-        stderr.print(f"[red]error:[/] {error.status} {detail}", highlight=False)
+        stderr.print(f"[red]error:[/] {error.status} {detail}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except (AppctlError, OSError) as error:
-        stderr.print(f"[red]error:[/] {error}", highlight=False)
+        stderr.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except Exception as error:  # noqa: BLE001 - a bug of ours still gets one line, never a traceback
         if os.environ.get("APPCTL_DEBUG"):
             raise
-        stderr.print(f"[red]error:[/] unexpected {type(error).__name__}: {error} (APPCTL_DEBUG=1 shows where)")
+        stderr.print(
+            f"[red]error:[/] unexpected {type(error).__name__}: {error} (APPCTL_DEBUG=1 shows where)", soft_wrap=True
+        )
         sys.exit(1)

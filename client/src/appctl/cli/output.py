@@ -91,7 +91,7 @@ def _cell(column: str, value, human: bool = True) -> str:
     if human and column == "size" and isinstance(value, int):
         return size(value)
     if isinstance(value, datetime):
-        return timestamp(value)
+        return timestamp(value) or "-"
     if human and isinstance(value, list) and value and all(isinstance(item, str) for item in value):
         return "\n".join(value)  # a log, errors: a line each
     if human and isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
@@ -102,10 +102,14 @@ def _cell(column: str, value, human: bool = True) -> str:
 
 
 def size(value: int | None) -> str:
+    """Bytes for people: `301 B`, `2.5 MiB`."""
     if value is None:
         return "-"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(value)
+    if value < 1024:
+        return f"{value} B"
+    amount = float(value)
+    for unit in ("KiB", "MiB", "GiB"):
+        amount /= 1024
+        if amount < 1024 or unit == "GiB":
+            break
+    return f"{amount:.1f} {unit}"
