@@ -76,3 +76,18 @@ def delete_after_confirming(resource, uuid: str, *, question: str, done: str, ye
         typer.confirm(question, abort=True, err=True)
     resource.delete(uuid)
     stderr.print(done)
+
+
+def application_environments(application: str):
+    """The application and its environments as {id: slug}, in two requests."""
+    client = state().client()
+    app = client.applications.resolve(application)
+    return app, {env.uuid: env.slug for env in app.bind(client).environments()}
+
+
+def environment_id(slugs: dict[str, str], environment: str) -> str:
+    found = next((env_id for env_id, slug in slugs.items() if slug == environment), None)
+    if found is None:
+        stderr.print(f"[red]No environment {environment!r}; there are: {', '.join(slugs.values())}.[/]")
+        raise typer.Exit(1)
+    return found

@@ -1,0 +1,48 @@
+"""`appctl apps …`: applications."""
+
+from typing import Annotated
+
+import typer
+
+from .common import LimitOption, YesOption, command_group, delete_after_confirming, state
+from .output import emit
+
+apps_app = command_group("Applications.")
+
+
+APP_COLUMNS = ["uuid", "slug", "name", "organisation"]
+
+
+@apps_app.command("list")
+def apps_list(limit: LimitOption = None, organisation: Annotated[str | None, typer.Option()] = None):
+    """List applications (every page)."""
+    emit(state().client().applications.list(limit=limit, organisation=organisation), APP_COLUMNS, state().fmt)
+
+
+@apps_app.command("show")
+def apps_show(application: Annotated[str, typer.Argument(help="Slug or id.")]):
+    """Show one application."""
+    emit(state().client().applications.resolve(application), APP_COLUMNS, state().fmt, single=True)
+
+
+@apps_app.command("create")
+def apps_create(
+    slug: str,
+    organisation: Annotated[str, typer.Option(help="Organisation id.")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the slug).")] = None,
+):
+    """Create an application (with its test and live environments)."""
+    created = state().client().applications.create(slug=slug, name=name or slug, organisation=organisation)
+    emit(created, APP_COLUMNS, state().fmt, single=True)
+
+
+@apps_app.command("delete")
+def apps_delete(
+    application: Annotated[str, typer.Argument(help="Slug or id.")],
+    yes: YesOption = False,
+):
+    """Delete an application and its environments (owner or admin)."""
+    applications = state().client().applications
+    target = applications.resolve(application)
+    question = f"Delete {target.slug} and everything in it?"
+    delete_after_confirming(applications, target.uuid, question=question, done=f"Deleted {target.slug}.", yes=yes)
