@@ -240,7 +240,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Applications management (apps/v3) and identity (iam/v3). Authenticate with the header "
         "`authorization: Token <token>`. Ids are UUIDs written as 26 lower-case base32 characters; "
-        "paths and filters accept the dashed form too. Errors are JSON (`{\"detail\": …}` or per field), except "
+        'paths and filters accept the dashed form too. Errors are JSON (`{"detail": …}` or per field), except '
         "two the HTTP server answers before the application sees the request: 414 for a request line over "
         "8190 bytes and 431 for headers over its limits."
     ),
