@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # API requests: the caller identified once, rate limits, Idempotency-Key; then ETags and If-None-Match.
+    "appcontrol.accounts.middleware.ApiRequestMiddleware",
+    "appcontrol.core.conditional.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -138,6 +141,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Passwords, with failed attempts slowed down and then locked (accounts.login_throttle).
+AUTHENTICATION_BACKENDS = ["appcontrol.accounts.backends.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -215,6 +220,28 @@ APPCONTROL_SCHEDULER_INTERVAL_SECONDS = _env_int("APPCONTROL_SCHEDULER_INTERVAL_
 APPCONTROL_JOB_STALE_SECONDS = _env_int("APPCONTROL_JOB_STALE_SECONDS", 60)
 # Writing last_used_at on every request would turn each read into a write.
 APPCONTROL_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
+
+# Counters shared by every server process (rate limits, failed logins): Redis when set, else the database.
+APPCONTROL_REDIS_URL = os.environ.get("APPCONTROL_REDIS_URL", "")
+if APPCONTROL_REDIS_URL and importlib.util.find_spec("redis") is None:
+    raise ImproperlyConfigured("APPCONTROL_REDIS_URL needs the redis package: pip install 'appcontrol[redis]'")
+# API requests a minute: per token, and per client address for requests without a valid token (0: no limit).
+# An organisation's own limit (admin, or `appcontrol orgs limit`) replaces the first for its tokens.
+APPCONTROL_RATE_LIMIT = _env_int("APPCONTROL_RATE_LIMIT", 1200, minimum=0)
+APPCONTROL_RATE_LIMIT_ANONYMOUS = _env_int("APPCONTROL_RATE_LIMIT_ANONYMOUS", 300, minimum=0)
+# Reverse proxies in front of the server that append the client's address to X-Forwarded-For (0: none,
+# the client's address is the connection's).
+APPCONTROL_PROXY_HOPS = _env_int("APPCONTROL_PROXY_HOPS", 0, minimum=0)
+# Failed logins: from the Nth on, each attempt waits twice as long as the one before (1 s, 2 s, 4 s, …);
+# from LOCK_AFTER on, logins for that account from that client are locked for LOCK_SECONDS. Clients without
+# a device cookie of the account also share a lock per address and one per account (see the README).
+APPCONTROL_LOGIN_DELAY_AFTER = _env_int("APPCONTROL_LOGIN_DELAY_AFTER", 3)
+APPCONTROL_LOGIN_LOCK_AFTER = _env_int("APPCONTROL_LOGIN_LOCK_AFTER", 10)
+APPCONTROL_LOGIN_LOCK_SECONDS = _env_int("APPCONTROL_LOGIN_LOCK_SECONDS", 900)
+APPCONTROL_LOGIN_ADDRESS_LOCK_AFTER = _env_int("APPCONTROL_LOGIN_ADDRESS_LOCK_AFTER", 50)
+APPCONTROL_LOGIN_ACCOUNT_LOCK_AFTER = _env_int("APPCONTROL_LOGIN_ACCOUNT_LOCK_AFTER", 100)
+if APPCONTROL_LOGIN_DELAY_AFTER > APPCONTROL_LOGIN_LOCK_AFTER:
+    raise ImproperlyConfigured("APPCONTROL_LOGIN_DELAY_AFTER must not exceed APPCONTROL_LOGIN_LOCK_AFTER")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["appcontrol.accounts.authentication.AccessTokenAuthentication"],

@@ -37,6 +37,20 @@ def test_orgs_create_and_list():
         run("orgs", "create", "acme")
 
 
+def test_orgs_limit_sets_and_clears_an_organisations_rate_limit():
+    run("orgs", "create", "acme")
+    assert "60 a minute" in run("orgs", "limit", "acme", "60")
+    assert Organisation.objects.get(slug="acme").rate_limit == 60
+    assert "acme\tacme\t60" in run("orgs", "list")
+    assert "no limit" in run("orgs", "limit", "acme", "0")
+    assert "the server's default" in run("orgs", "limit", "acme", "default")
+    assert Organisation.objects.get(slug="acme").rate_limit is None
+    with pytest.raises(CommandError, match="whole number"):
+        run("orgs", "limit", "acme", "-5")
+    with pytest.raises(CommandError, match="No organisation"):
+        run("orgs", "limit", "nope", "5")
+
+
 def test_accounts_create_api_only_member():
     run("orgs", "create", "acme")
     output = run("accounts", "create", "bot@example.com", "--api-only", "--org", "acme", "--role", "admin")

@@ -5,6 +5,7 @@ import schemathesis
 from django.core import signals
 from django.core.management import call_command
 from django.db import close_old_connections
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -16,7 +17,9 @@ from schemathesis.specs.openapi.checks import (
 from appcontrol.wsgi import application
 from tests.conftest import client_for
 
-schema = schemathesis.openapi.from_wsgi("/apps/v3/schema/?format=json", application)
+# Loaded at collection, outside any test database: the anonymous request must not count against a limit.
+with override_settings(APPCONTROL_RATE_LIMIT_ANONYMOUS=0):
+    schema = schemathesis.openapi.from_wsgi("/apps/v3/schema/?format=json", application)
 
 
 @pytest.mark.django_db
@@ -101,3 +104,25 @@ def test_api_conforms_to_its_schema(case, fuzz_token):
             response_schema_conformance,
         ],
     )
+
+
+@pytest.mark.django_db
+def test_schema_documents_rate_limits_etags_and_idempotency_keys():
+    document = client_for(None).get("/apps/v3/schema/?format=json").json()
+    operations = {
+        op["operationId"]: op for path in document["paths"].values() for op in path.values() if "operationId" in op
+    }
+
+    def headers_of(operation):
+        return {p["name"] for p in operations[operation].get("parameters", []) if p["in"] == "header"}
+
+    for operation in operations.values():
+        assert "429" in operation["responses"]
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+    assert "If-None-Match" in headers_of("GetBackup") and "304" in operations["GetBackup"]["responses"]
+    ok = operations["GetBackup"]["responses"]["200"]["headers"]
+    assert {"ETag", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(ok)
+    assert "Idempotency-Key" in headers_of("CreateBackup")
+    assert {"409", "422"} <= set(operations["CreateBackup"]["responses"])
+    assert "If-Match" in headers_of("PartialUpdateApplication")
+    assert "412" in operations["DeleteApplication"]["responses"]

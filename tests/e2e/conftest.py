@@ -36,7 +36,7 @@ def get(url, token=None, method="GET", body=None):
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path, **extra_env: str):
+def running_server(data_dir: Path, workers: int = 1, **extra_env: str):
     """`appcontrol serve` on a free port with demo data in `data_dir`; its output goes to `data_dir/server.log`."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env["APPCONTROL_DATA_DIR"] = str(data_dir)
@@ -58,7 +58,7 @@ def running_server(data_dir: Path, **extra_env: str):
     log_path = data_dir / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            [*appcontrol, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

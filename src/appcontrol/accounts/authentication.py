@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from .models import AccessToken
+from .models import AccessToken, Membership
 from .tokens import PREFIX_LENGTH, TOKEN_MARKER, digest_matches, token_prefix
 
 KEYWORDS = (b"token", b"bearer")
@@ -14,6 +15,12 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Token <token>` (or `Bearer`); the keyword is case-insensitive."""
 
     def authenticate(self, request):
+        # The API's middleware has already authenticated this request (to count it against the token's
+        # rate limit): one lookup a request.
+        django_request = getattr(request, "_request", request)
+        known = getattr(django_request, "api_caller", None)
+        if known is not None:
+            return known
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
             return None
@@ -28,7 +35,12 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_token(self, clear: str):
         if not clear.startswith(TOKEN_MARKER) or len(clear) <= PREFIX_LENGTH:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        token = AccessToken.objects.select_related("user").filter(prefix=token_prefix(clear)).first()
+        token = (
+            AccessToken.objects.select_related("user", "organisation")
+            .annotate(member_rate_limit=_highest_organisation_rate_limit)
+            .filter(prefix=token_prefix(clear))
+            .first()
+        )
         if token is None or not digest_matches(clear, token.digest) or token.is_revoked:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.is_expired:
@@ -47,3 +59,21 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+# An unrestricted token's limit: the highest of its account's organisations' own limits, if any has one.
+_highest_organisation_rate_limit = Subquery(
+    Membership.objects.filter(user=OuterRef("user_id"), organisation__rate_limit__isnull=False)
+    .values("user")
+    .annotate(limit=Max("organisation__rate_limit"))
+    .values("limit")[:1]
+)
+
+
+def token_rate_limit(token: AccessToken) -> int:
+    """Requests a minute allowed to this token (0: unlimited)."""
+    if token.organisation_id is not None:
+        own = token.organisation.rate_limit
+    else:
+        own = getattr(token, "member_rate_limit", None)
+    return settings.APPCONTROL_RATE_LIMIT if own is None else own

@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
+from .login_throttle import wait_message
 from .models import Organisation
 
 
@@ -22,7 +25,24 @@ class TokenCreateForm(forms.Form):
         self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user)
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledLoginMixin:
+    """Says "try again in …" when the throttle refused the attempt, rather than "wrong password"."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            wait = getattr(self.request, "login_wait_seconds", None)
+            if wait:
+                raise ValidationError(wait_message(wait), code="throttled") from None
+            raise
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     # One message for a wrong password and for an API-only account (which has none): it helps both, and
     # does not tell a stranger which addresses have an account of which kind.
     error_messages = {

@@ -54,6 +54,11 @@ class Organisation(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=django_timezone.now)
+    rate_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="API requests a minute for each token of this organisation; empty: the server's default.",
+    )
 
     class Meta:
         ordering = ["name", "uuid"]
@@ -121,3 +126,24 @@ class AccessToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an `Idempotency-Key`: its fingerprint while it runs, then its response, replayed for
+    a retry of the same request with the same key by the same token for a day."""
+
+    token = models.ForeignKey(AccessToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path, query and body.")
+    created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
+    # Null while the first request runs.
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=2000, blank=True)
+    body = models.BinaryField(default=b"")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "key"], name="one_response_per_token_and_key")]
+
+    def __str__(self):
+        return f"{self.key} ({self.status_code or 'running'})"

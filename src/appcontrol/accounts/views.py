@@ -8,12 +8,28 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .forms import LoginForm, TokenCreateForm
+from .login_throttle import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        device = getattr(self.request, "login_device_cookie", None)
+        if device:
+            # This browser has logged into the account: failed logins elsewhere cannot lock it out.
+            response.set_cookie(
+                DEVICE_COOKIE,
+                device,
+                max_age=DEVICE_COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=self.request.is_secure(),
+            )
+        return response
 
 
 @login_required

@@ -3,9 +3,12 @@
 from rest_framework import renderers
 
 
+def wants_indentation(request) -> bool:
+    return request is not None and "text/html" in request.META.get("HTTP_ACCEPT", "")
+
+
 class JSONRenderer(renderers.JSONRenderer):
     def get_indent(self, accepted_media_type, renderer_context):
-        request = (renderer_context or {}).get("request")
-        if request is not None and "text/html" in request.META.get("HTTP_ACCEPT", ""):
+        if wants_indentation((renderer_context or {}).get("request")):
             return 2
         return super().get_indent(accepted_media_type, renderer_context)

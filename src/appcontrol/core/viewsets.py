@@ -1,8 +1,9 @@
-"""The base every API viewset builds on: base32 lookups and querysets scoped to the caller."""
+"""The base every API viewset builds on: base32 lookups, querysets scoped to the caller, and If-Match."""
 
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 
+from .conditional import check_if_match
 from .ids import InvalidId, decode_id
 
 
@@ -17,7 +18,11 @@ class IdLookupMixin:
             self.kwargs[self.lookup_url_kwarg] = decode_id(self.kwargs[self.lookup_url_kwarg])
         except InvalidId:
             raise NotFound() from None
-        return super().get_object()
+        found = super().get_object()
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            # Compared with what a GET of this object answers: the serializer of every action but create.
+            check_if_match(self.request, self.get_serializer(found).data)
+        return found
 
 
 class ApiViewSet(IdLookupMixin, viewsets.GenericViewSet):

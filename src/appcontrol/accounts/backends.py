@@ -1,0 +1,22 @@
+"""Password logins through the throttle of accounts.login_throttle (login page and admin alike)."""
+
+from django.contrib.auth.backends import ModelBackend
+
+from .login_throttle import LoginAttempt
+
+
+class ThrottledModelBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:  # the operator's own code and commands: nothing to throttle
+            return super().authenticate(request, username, password, **kwargs)
+        attempt = LoginAttempt.of(request, username or kwargs.get("email") or "")
+        wait = attempt.wait_seconds()
+        if wait:
+            request.login_wait_seconds = wait  # the form says so instead of "wrong password"
+            return None
+        user = super().authenticate(request, username, password, **kwargs)
+        if user is None:
+            attempt.failed()
+        else:
+            request.login_device_cookie = attempt.succeeded()
+        return user

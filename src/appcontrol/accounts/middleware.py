@@ -1,0 +1,41 @@
+"""What every API request goes through before its view: its caller is identified once (the view's
+authentication reuses it), counted against a rate limit, and a POST with an Idempotency-Key runs once."""
+
+from rest_framework.exceptions import AuthenticationFailed
+
+from . import idempotency
+from .authentication import AccessTokenAuthentication
+from .rate_limits import quota_consume, too_many_requests
+
+API_PREFIXES = ("/apps/", "/iam/")
+
+
+class ApiRequestMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIXES):
+            return self.get_response(request)
+        caller = _identify(request)
+        quota = quota_consume(request, caller)
+        if quota is not None and quota.exceeded:
+            response = too_many_requests(quota, caller)
+        elif idempotency.applies(request, caller):
+            response = idempotency.run_once(request, caller[1], self.get_response)
+        else:
+            response = self.get_response(request)
+        if quota is not None:
+            for name, value in quota.headers().items():
+                response[name] = value
+        return response
+
+
+def _identify(request):
+    """(user, token) for a valid token, else None; an invalid token is answered 401 by the view itself."""
+    try:
+        caller = AccessTokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        caller = None
+    request.api_caller = caller
+    return caller
