@@ -4,6 +4,7 @@ without filters, long operations, downloads, and the command line."""
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -107,6 +108,23 @@ def test_download_verifies_sha256_and_resumes(client, history, tmp_path):
     partial.write_bytes(whole[:100])  # an interrupted earlier download
     client.backups.download(history["real"].uuid, part.uuid, tmp_path / "again.artifact")
     assert (tmp_path / "again.artifact").read_bytes() == whole
+
+
+def test_reads_resend_their_etag_and_posts_carry_a_key(server, client):
+    """A read made before is answered 304 without a body when nothing changed (what polls rely on); a
+    POST carries an Idempotency-Key, so the server kept its answer for a retry."""
+    test_env = client.applications.get_by_slug("example-application").environment("test")
+    backup = client.backups.create(environment=test_env.uuid, notes="polled").wait(timeout=120)
+    assert backup.completed
+    assert client.backups.get(backup.uuid).uuid == backup.uuid  # the same as the wait's last poll
+    log = server["log"].read_text()
+    assert re.search(rf'"GET /apps/v3/backups/{backup.uuid}/? HTTP/1.1" 304 ', log), "no read was answered 304"
+    kept = server_shell(
+        server,
+        "from appcontrol.accounts.models import IdempotentRequest\n"
+        "print(IdempotentRequest.objects.filter(status_code=201).count())",
+    )
+    assert int(kept) >= 1, "appctl's POST carried no Idempotency-Key"
 
 
 def test_restore_and_upload_wait_for_their_result(client, history, tmp_path):

@@ -13,9 +13,12 @@ from .errors import (  # noqa: E402
     AppctlError,
     ChecksumMismatch,
     ConfigurationError,
+    Conflict,
     ConnectionFailed,
     Forbidden,
     NotFound,
+    PreconditionFailed,
+    RateLimited,
     ServerError,
     Unauthorized,
     ValidationError,
@@ -23,7 +26,7 @@ from .errors import (  # noqa: E402
 )
 
 __all__ = [
-    "APIError", "AppctlError", "ChecksumMismatch", "Client", "ConfigurationError", "ConnectionFailed", "Forbidden",
-    "NotFound",
+    "APIError", "AppctlError", "ChecksumMismatch", "Client", "ConfigurationError", "Conflict", "ConnectionFailed",
+    "Forbidden", "NotFound", "PreconditionFailed", "RateLimited",
     "ServerError", "Unauthorized", "ValidationError", "WaitTimeout", "__version__",
 ]  # fmt: skip

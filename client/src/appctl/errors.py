@@ -49,15 +49,42 @@ class ValidationError(APIError):
     """400: the server rejected the input; `detail` maps fields to messages."""
 
 
+class Conflict(APIError):
+    """409: the object's state blocks the action (or a request with the same Idempotency-Key still runs)."""
+
+
+class PreconditionFailed(APIError):
+    """412: the object changed since it was read (`If-Match`)."""
+
+
+class RateLimited(APIError):
+    """429: too many requests; `retry_after` is how many seconds the server asked to wait."""
+
+    def __init__(self, *args, retry_after: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+
 class ServerError(APIError):
     """5xx: the server failed."""
 
 
-def error_for(status: int, body, method: str, url: str, request_id: str | None = None) -> APIError:
+def error_for(
+    status: int, body, method: str, url: str, request_id: str | None = None, retry_after: float | None = None
+) -> APIError:
     detail = body.get("detail", body) if isinstance(body, dict) and set(body) == {"detail"} else body
+    if status == 429:
+        return RateLimited(status, detail, method, url, request_id, retry_after=retry_after)
     cls: type[APIError]
     if status >= 500:
         cls = ServerError
     else:
-        cls = {400: ValidationError, 401: Unauthorized, 403: Forbidden, 404: NotFound}.get(status, APIError)
+        cls = {
+            400: ValidationError,
+            401: Unauthorized,
+            403: Forbidden,
+            404: NotFound,
+            409: Conflict,
+            412: PreconditionFailed,
+        }.get(status, APIError)
     return cls(status, detail, method, url, request_id)

@@ -1,21 +1,30 @@
 """HTTP: the token header (to the server's own origin only), retries where safe, errors as exceptions,
-and lists followed across every page."""
+lists followed across every page, and reads that cost no body when nothing changed.
 
+Retries: reads and other idempotent methods, and every POST, which carries an `Idempotency-Key` (the same
+on each try, so the server does its work once), are retried on 429/502/503/504 and on connection failures,
+waiting what `Retry-After` says (up to MAX_RETRY_AFTER) or backing off exponentially with jitter.
+"""
+
+import json
+import random
+import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
-import stamina
 
 from .errors import APIError, ConnectionFailed, error_for
 
 RETRY_STATUSES = {429, 502, 503, 504}
 IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
-
-
-class _Retryable(Exception):
-    def __init__(self, response: httpx.Response):
-        self.response = response
+# A server asking for a longer wait gets its error reported instead: a command should not hang silently.
+MAX_RETRY_AFTER = 60.0
+# Bodies kept to answer a 304 (If-None-Match); polls re-read a few objects many times.
+REMEMBERED_BODIES = 64
 
 
 class Transport:
@@ -31,6 +40,7 @@ class Transport:
             follow_redirects=False,
         )
         self.request_count = 0
+        self._remembered: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
     def close(self) -> None:
         self.http.close()
@@ -40,35 +50,35 @@ class Transport:
         return not parts.scheme or (parts.scheme, parts.netloc) == self.origin
 
     def request(self, method: str, path_or_url: str, **kwargs) -> httpx.Response:
-        """Send a request; retry idempotent ones on 429/502/503/504 and transport errors."""
+        """Send a request, retrying where safe (see the module's docstring); raise APIError for 4xx/5xx."""
         method = method.upper()
-        headers = dict(kwargs.pop("headers", None) or {})
+        headers = {name.lower(): value for name, value in (kwargs.pop("headers", None) or {}).items()}
         if self.token and self.same_origin(path_or_url):
             headers["authorization"] = f"Token {self.token}"
-        retryable = method in IDEMPOTENT
-
-        def send() -> httpx.Response:
-            self.request_count += 1
-            response = self.http.request(method, path_or_url, headers=headers, **kwargs)
-            if retryable and response.status_code in RETRY_STATUSES:
-                raise _Retryable(response)
-            return response
-
-        try:
-            if retryable and self.retries:
-                response = stamina.retry(
-                    on=(_Retryable, httpx.TransportError), attempts=self.retries + 1, wait_initial=0.2, wait_max=5
-                )(send)()
-            else:
-                response = send()
-        except _Retryable as exhausted:
-            response = exhausted.response
-        except httpx.UnsupportedProtocol:
-            raise ConnectionFailed(
-                f"{self.base_url} is not a URL appctl can use: it must start with http:// or https://."
-            ) from None
-        except httpx.HTTPError as error:
-            raise ConnectionFailed(_unreachable(self.base_url, error)) from None
+            if method == "POST":
+                headers.setdefault("idempotency-key", str(uuid.uuid4()))
+        retryable = method in IDEMPOTENT or "idempotency-key" in headers
+        attempt = 0
+        while True:
+            attempt += 1
+            may_retry = retryable and attempt <= self.retries
+            try:
+                self.request_count += 1
+                response = self.http.request(method, path_or_url, headers=headers, **kwargs)
+            except httpx.UnsupportedProtocol:
+                raise ConnectionFailed(
+                    f"{self.base_url} is not a URL appctl can use: it must start with http:// or https://."
+                ) from None
+            except httpx.TransportError as error:
+                if not may_retry:
+                    raise ConnectionFailed(_unreachable(self.base_url, error)) from None
+                time.sleep(_backoff(attempt))
+                continue
+            wait = _retry_wait(response, attempt) if may_retry else None
+            if wait is None:
+                break
+            response.close()
+            time.sleep(wait)
         if response.is_error:
             raise self._error(response, method)
         return response
@@ -78,10 +88,31 @@ class Transport:
             body = response.json()
         except ValueError:
             body = response.text[:500] or response.reason_phrase
-        return error_for(response.status_code, body, method, str(response.url), response.headers.get("x-request-id"))
+        return error_for(
+            response.status_code,
+            body,
+            method,
+            str(response.url),
+            response.headers.get("x-request-id"),
+            retry_after=_seconds(response.headers.get("retry-after")),
+        )
 
     def get_json(self, path: str, params: dict | None = None):
-        return self.request("GET", path, params=params).json()
+        """GET a JSON body; a read made before sends its ETag and re-uses the body on 304."""
+        key = str(self.http.build_request("GET", path, params=params).url)
+        remembered = self._remembered.get(key)
+        headers = {"if-none-match": remembered[0]} if remembered else None
+        response = self.request("GET", path, params=params, headers=headers)
+        if response.status_code == 304 and remembered:
+            self._remembered.move_to_end(key)
+            return json.loads(remembered[1])
+        etag = response.headers.get("etag")
+        if etag:
+            self._remembered[key] = (etag, response.content)
+            self._remembered.move_to_end(key)
+            while len(self._remembered) > REMEMBERED_BODIES:
+                self._remembered.popitem(last=False)
+        return response.json()
 
     def paginate(self, path: str, params: dict | None = None, *, limit: int | None = None) -> Iterator[dict]:
         """Every item of a list, following `next` verbatim (it carries the filters), until `limit`."""
@@ -96,6 +127,36 @@ class Transport:
                 yield item
                 yielded += 1
             url, query = page.get("next"), None
+
+
+def _retry_wait(response: httpx.Response, attempt: int) -> float | None:
+    """Seconds to wait before retrying this answer, or None not to retry it."""
+    retry_after = _seconds(response.headers.get("retry-after"))
+    # 409 with Retry-After: the first try of this Idempotency-Key is still running on the server.
+    if response.status_code not in RETRY_STATUSES and not (response.status_code == 409 and retry_after is not None):
+        return None
+    if retry_after is None:
+        return _backoff(attempt)
+    return retry_after if retry_after <= MAX_RETRY_AFTER else None
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """`Retry-After` as seconds: it is either a number of seconds or an HTTP date."""
+    if not retry_after:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _backoff(attempt: int) -> float:
+    """0.2 s, 0.4 s, 0.8 s … up to 5 s, with jitter so that many clients do not retry in step."""
+    return min(5.0, 0.2 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311 - not for security
 
 
 def _unreachable(base_url: str, error: httpx.HTTPError) -> str:

@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Annotated
 
-import stamina.instrumentation
 import typer
 
 from ..client import Client
@@ -109,8 +108,6 @@ def api(
 
 def main() -> None:
     """Run the CLI; usage errors exit 2 (click), failures 1, timeouts 124, never with a traceback."""
-    # Retries are quiet: the one line that matters is the error if they all fail.
-    stamina.instrumentation.set_on_retry_hooks([])
     try:
         app(prog_name="appctl")
     except WaitTimeout as error:
