@@ -5,11 +5,12 @@
 Needs `wrk` (Debian: `apt install wrk`); the Redis variant needs a Redis at APPCONTROL_TEST_REDIS_URL
 (default redis://127.0.0.1:6379/15). One seeded data dir (SQLite, or the database in DATABASE_URL) serves
 every run; each run starts a fresh server with one counter setting (limits so high that nothing is
-refused): no rate limit, counters in the database, counters in Redis. Each round runs the variants in
-alternating order; each figure is the median over the rounds of wrk's requests/s and latency percentiles
-for the seed's first lookup (`GET /apps/v3/applications/?slug=`, 200 with a body), and for the same request
-with a current `If-None-Match` (304, no body). Last, the ETag's own cost: the SHA-256 the server computes
-over a body, timed in-process for the bodies of a one-row answer and of a page of 100 applications.
+refused): no rate limit, counters in the database, counters in Redis. Each round runs the variants, and the
+two requests within each, in alternating order; each figure is the median over the rounds of wrk's
+requests/s and latency percentiles for the seed's first lookup (`GET /apps/v3/applications/?slug=`, 200
+with a body), and for the same request with a current `If-None-Match` (304, no body). Last, the ETag's own
+cost: the SHA-256 the server computes over a body, timed in-process for the bodies of a one-row answer and
+of a page of 100 applications.
 """
 
 import argparse
@@ -46,7 +47,16 @@ VARIANTS = {
 
 
 def wrk(url: str, headers: dict, seconds: float, connections: int) -> dict:
-    command = ["wrk", "--latency", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s"]
+    command = [
+        "wrk",
+        "--latency",
+        "-t",
+        str(min(2, connections)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(seconds))}s",
+    ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
@@ -75,22 +85,26 @@ def main() -> None:
     token = seed(env, SEED)
     auth = {"Authorization": f"Token {token}"}
     results: dict[tuple, list[dict]] = {}
+    bodies: dict[str, bytes] = {}
     names = list(VARIANTS)
     for round_number in range(args.rounds):
         for name in names if round_number % 2 == 0 else reversed(names):
             with served({**env, **VARIANTS[name]}) as base:
                 url = f"{base}/apps/v3/applications/?slug=app-00042"
                 etag = httpx.get(url, headers=auth).headers["etag"]
+                if not bodies:
+                    for label, query in (("one-row answer", "slug=app-00042"), ("page of 100", "page_size=100")):
+                        bodies[label] = httpx.get(f"{base}/apps/v3/applications/?{query}", headers=auth).content
                 wrk(url, auth, 2, 4)  # warm up: connections, caches
                 for connections in args.connections:
-                    for kind, headers in (("200", auth), ("304", {**auth, "If-None-Match": etag})):
+                    kinds = [("200", auth), ("304", {**auth, "If-None-Match": etag})]
+                    for kind, headers in kinds if round_number % 2 == 0 else reversed(kinds):
                         measured = wrk(url, headers, args.seconds, connections)
                         results.setdefault((name, kind, connections), []).append(measured)
-        etag_costs = {}
-        for label, query in (("one-row answer", "slug=app-00042"), ("page of 100", "page_size=100")):
-            body = httpx.get(f"{base}/apps/v3/applications/?{query}", headers=auth).content
-            seconds = min(timeit.repeat(lambda body=body: etag_of(body), number=2000, repeat=5)) / 2000
-            etag_costs[label] = (len(body), seconds * 1e6)
+    etag_costs = {}
+    for label, body in bodies.items():
+        seconds = min(timeit.repeat(lambda body=body: etag_of(body), number=2000, repeat=5)) / 2000
+        etag_costs[label] = (len(body), seconds * 1e6)
     database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
     print(f"{database}, median of {args.rounds} rounds, {args.seconds:.0f} s each, GET applications/?slug=")
     print(f"{'variant':28} {'answer':>6} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
