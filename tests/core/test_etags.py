@@ -39,6 +39,8 @@ def test_the_etag_does_not_depend_on_indentation(world, app_url):
     indented = client.get(app_url, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
     assert b"\n" in indented.content and compact.content != indented.content
     assert indented["ETag"] == compact["ETag"]
+    asked = client.get(app_url, HTTP_ACCEPT="application/json; indent=4")
+    assert b"\n" in asked.content and asked["ETag"] == compact["ETag"]
 
 
 def test_if_match_refuses_a_write_based_on_a_stale_read(world, app_url):

@@ -103,3 +103,13 @@ def test_a_malformed_key_is_400(world, key):
         api_url("api:application-list"), {"slug": "x"}, format="json", HTTP_IDEMPOTENCY_KEY=key
     )
     assert response.status_code == 400 and "Idempotency-Key" in response.json()["detail"]
+
+
+def test_a_body_too_large_to_fingerprint_is_413_and_does_nothing(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = {"organisation": world.acme.pk.hex, "slug": "big", "name": "x" * 200}
+    response = world.client("owner").post(
+        api_url("api:application-list"), body, format="multipart", HTTP_IDEMPOTENCY_KEY="big"
+    )
+    assert response.status_code == 413 and "larger" in response.json()["detail"]
+    assert not world.acme.applications.filter(slug="big").exists()

@@ -123,3 +123,18 @@ def test_api_only_accounts_still_cannot_log_in(world, clock):
     User.objects.create_user("bot@example.com", is_api_only=True)
     response = log_in(Client(), "", email="bot@example.com")
     assert not logged_in(response)
+
+
+def test_parallel_guesses_are_refused_not_checked(world, clock):
+    """While one attempt of a client runs, another for the same account is refused without a password check:
+    a burst of guesses cannot all be checked before any of them is counted."""
+    from django.test import RequestFactory
+
+    from appcontrol.accounts.login_throttle import LoginAttempt
+
+    running = LoginAttempt.of(RequestFactory().post("/account/login/", REMOTE_ADDR="192.0.2.1"), EMAIL)
+    assert running.begin()
+    refused = log_in(Client(), PASSWORD)
+    assert not logged_in(refused) and b"Try again in 1 second." in refused.content
+    running.end()
+    assert logged_in(log_in(Client(), PASSWORD))

@@ -4,8 +4,8 @@ requests without a valid token; every answer says where its caller stands."""
 import pytest
 from django.test import override_settings
 
-from appcontrol.accounts.models import Organisation
-from appcontrol.accounts.services import token_create
+from appcontrol.accounts.models import Organisation, Role
+from appcontrol.accounts.services import membership_set, token_create
 from tests.conftest import api_url, client_for
 from tests.redis_service import require_redis
 
@@ -49,10 +49,14 @@ def test_over_the_limit_is_429_json_with_retry_after_and_reaches_no_view(world, 
     assert not world.acme.applications.filter(slug="sneaky").exists()
 
 
-def test_each_token_has_its_own_budget(world, limit_of_five):
+def test_each_account_has_its_own_budget_shared_by_its_tokens(world, limit_of_five):
     for _ in range(6):
         world.client("member").get(api_url("api:application-list"))
     assert world.client("member").get(api_url("api:application-list")).status_code == 429
+    # More tokens are not more requests …
+    _, another = token_create(user=world.users["member"], name="another")
+    assert client_for(another).get(api_url("api:application-list")).status_code == 429
+    # … but another account is counted on its own.
     assert world.client("owner").get(api_url("api:application-list")).status_code == 200
 
 
@@ -75,10 +79,26 @@ def test_an_organisations_own_limit_applies_to_its_tokens(world, limit_of_five):
     _, scoped = token_create(user=world.users["member"], name="scoped", organisation=world.acme)
     response = client_for(scoped).get(api_url("api:application-list"))
     assert response["RateLimit-Limit"] == "8"
-    # An unrestricted token takes the highest limit among its account's organisations.
+    # An unrestricted token takes the lowest limit among its account's organisations: a slowed-down
+    # organisation is not escaped through a token for all of them; "no limit" (0) counts for restricted tokens.
     assert world.client("member").get(api_url("api:application-list"))["RateLimit-Limit"] == "8"
+    slow = Organisation.objects.create(slug="slow", name="Slow", rate_limit=3)
+    unlimited = Organisation.objects.create(slug="unlimited", name="Unlimited", rate_limit=0)
+    membership_set(user=world.users["member"], organisation=slow, role=Role.MEMBER)
+    membership_set(user=world.users["member"], organisation=unlimited, role=Role.MEMBER)
+    assert world.client("member").get(api_url("api:application-list"))["RateLimit-Limit"] == "3"
+    _, free = token_create(user=world.users["member"], name="free", organisation=unlimited)
+    assert "RateLimit-Limit" not in client_for(free).get(api_url("api:application-list"))
     # Others keep the server's default.
     assert world.client("outsider").get(api_url("api:application-list"))["RateLimit-Limit"] == "5"
+
+
+def test_an_ipv6_network_counts_as_one_client(world, limit_of_five):
+    anonymous = client_for(None)
+    for host in range(3):
+        anonymous.get("/apps/v3/", REMOTE_ADDR=f"2001:db8:1:2::{host + 1}")
+    assert anonymous.get("/apps/v3/", REMOTE_ADDR="2001:db8:1:2:ffff::9").status_code == 429
+    assert anonymous.get("/apps/v3/", REMOTE_ADDR="2001:db8:1:3::1").status_code == 200
 
 
 def test_a_limit_of_zero_turns_limiting_off(world, settings, counter_store):

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -37,7 +37,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.")
         token = (
             AccessToken.objects.select_related("user", "organisation")
-            .annotate(member_rate_limit=_highest_organisation_rate_limit)
+            .annotate(member_rate_limit=_lowest_organisation_rate_limit)
             .filter(prefix=token_prefix(clear))
             .first()
         )
@@ -61,11 +61,12 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         return "Token"
 
 
-# An unrestricted token's limit: the highest of its account's organisations' own limits, if any has one.
-_highest_organisation_rate_limit = Subquery(
-    Membership.objects.filter(user=OuterRef("user_id"), organisation__rate_limit__isnull=False)
+# An unrestricted token's limit: the lowest of its account's organisations' own limits (an organisation the
+# operator slowed down is not escaped by a token for all of them); "no limit" (0) applies to restricted tokens.
+_lowest_organisation_rate_limit = Subquery(
+    Membership.objects.filter(user=OuterRef("user_id"), organisation__rate_limit__gt=0)
     .values("user")
-    .annotate(limit=Max("organisation__rate_limit"))
+    .annotate(limit=Min("organisation__rate_limit"))
     .values("limit")[:1]
 )
 

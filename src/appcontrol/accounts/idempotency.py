@@ -35,7 +35,8 @@ def run_once(request, token, get_response):
     try:
         fingerprint = _fingerprint(request)
     except RequestDataTooBig:
-        return get_response(request)  # the view answers 413; nothing was done
+        # Answered here: passed on, a multipart body could still be parsed and acted on without a claim.
+        return JsonResponse({"detail": "The request body is larger than this server accepts."}, status=413)
     record, claimed = _claim(token, key, fingerprint)
     if record is None:
         return _still_running()
@@ -48,16 +49,19 @@ def run_once(request, token, get_response):
     try:
         response = get_response(request)
     except BaseException:
-        record.delete()
+        IdempotentRequest.objects.filter(pk=record.pk, created_at=record.created_at).delete()
         raise
+    claim = IdempotentRequest.objects.filter(pk=record.pk, created_at=record.created_at)
     if 200 <= response.status_code < 300 and not response.streaming:
-        record.status_code = response.status_code
-        record.content_type = response.get("Content-Type", "")
-        record.location = response.get("Location", "")
-        record.body = response.content
-        record.save(update_fields=["status_code", "content_type", "location", "body"])
+        # Updates nothing if a retry took over a claim that outlived ABANDONED_AFTER: its answer stands.
+        claim.update(
+            status_code=response.status_code,
+            content_type=response.get("Content-Type", ""),
+            location=response.get("Location", ""),
+            body=response.content,
+        )
     else:
-        record.delete()
+        claim.delete()
     return response
 
 

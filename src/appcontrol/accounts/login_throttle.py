@@ -18,7 +18,7 @@ and counts nothing more. Operators log in from the command line (`appcontrol acc
 throttled.
 """
 
-import hashlib
+import logging
 import math
 import secrets
 import time
@@ -26,9 +26,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.crypto import salted_hmac
 
-from appcontrol.core.client_address import client_address
+from appcontrol.core.client_address import client_key
 from appcontrol.core.counters import Window, counters
+
+logger = logging.getLogger(__name__)
 
 DEVICE_COOKIE = "appcontrol_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -52,8 +55,10 @@ class LoginAttempt:
 
     @classmethod
     def of(cls, request, email: str) -> "LoginAttempt":
-        account = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()[:32]
-        return cls(account, client_address(request), _device_of(request, account))
+        account = salted_hmac(
+            "appcontrol.login-account", (email or "").strip().lower(), algorithm="sha256"
+        ).hexdigest()[:32]
+        return cls(account, client_key(request), _device_of(request, account))
 
     def _own_key(self) -> str:
         if self.device:
@@ -67,6 +72,17 @@ class LoginAttempt:
             (f"login:address:{self.address}", settings.APPCONTROL_LOGIN_ADDRESS_LOCK_AFTER),
             (f"login:account:{self.account}", settings.APPCONTROL_LOGIN_ACCOUNT_LOCK_AFTER),
         ]
+
+    def begin(self) -> bool:
+        """Claim this client's turn: one attempt at a time, or a burst of parallel guesses would all be checked
+        before any of them is counted. False while another attempt of this client runs."""
+        return counters().hit(self._in_flight_key(), 30).count == 1
+
+    def end(self) -> None:
+        counters().clear(self._in_flight_key())
+
+    def _in_flight_key(self) -> str:
+        return f"login:in-flight:{self._own_key()}"
 
     def wait_seconds(self) -> int:
         """0 when this attempt may check its password, else how long until it may."""

@@ -15,7 +15,7 @@ class ApiRequestMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(API_PREFIXES):
+        if not request.path_info.startswith(API_PREFIXES):
             return self.get_response(request)
         caller = _identify(request)
         quota = quota_consume(request, caller)

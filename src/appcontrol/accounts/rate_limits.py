@@ -1,11 +1,12 @@
-"""API rate limits: requests a minute per token, and per client address for requests without a valid
-token. Every API response says where its caller stands (`RateLimit-Limit`, `RateLimit-Remaining`,
-`RateLimit-Reset`: the fields of the IETF draft, the reset in seconds); a request over the limit is answered
-429 with `Retry-After` and does not reach its view.
+"""API rate limits: requests a minute per account (its tokens for one organisation, or its unrestricted
+tokens, share a budget), and per client address (IPv6: per /64) for requests without a valid token. Every
+API response says where its caller stands (`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`:
+the fields of the IETF draft, the reset in seconds); a request over the limit is answered 429 with
+`Retry-After` and does not reach its view.
 
 The window is fixed: a minute from the first request counted in it. The counter is shared by every server
-process (core.counters). If Redis is configured but unreachable, requests are served without counting
-(logged): an outage of the counter must not become an outage of the API.
+process (core.counters). If the counter cannot be reached (Redis down, SQLite's write lock held too long),
+requests are served without counting (logged): an outage of the counter must not become one of the API.
 """
 
 import logging
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import JsonResponse
 
-from appcontrol.core.client_address import client_address
+from appcontrol.core.client_address import client_key
 from appcontrol.core.counters import counters
 
 from .authentication import token_rate_limit
@@ -44,17 +45,17 @@ class Quota:
 def quota_consume(request, caller) -> Quota | None:
     """Count this request; None when no limit applies."""
     if caller is not None:
-        _, token = caller
-        key, limit = f"rate:token:{token.pk.hex}", token_rate_limit(token)
+        user, token = caller
+        # An account's tokens for one scope share their budget: more tokens are not more requests.
+        scope = token.organisation_id.hex if token.organisation_id else "all"
+        key, limit = f"rate:account:{user.pk.hex}:{scope}", token_rate_limit(token)
     else:
-        key, limit = f"rate:address:{client_address(request)}", settings.APPCONTROL_RATE_LIMIT_ANONYMOUS
+        key, limit = f"rate:address:{client_key(request)}", settings.APPCONTROL_RATE_LIMIT_ANONYMOUS
     if not limit:
         return None
     try:
         window = counters().hit(key, WINDOW_SECONDS)
     except Exception:  # noqa: BLE001 - see the module's docstring
-        if not settings.APPCONTROL_REDIS_URL:
-            raise
         logger.exception("Rate limit counter unavailable; serving without counting")
         return None
     return Quota(limit=limit, used=window.count, resets_in=window.resets_in(window.last_at))

@@ -44,11 +44,13 @@ class ConditionalGetMiddleware:
             or response.status_code != 200
             or response.streaming
             or not hasattr(response, "data")
-            or not request.path.startswith(API_PREFIXES)
+            or not request.path_info.startswith(API_PREFIXES)
         ):
             return response
-        if isinstance(getattr(response, "accepted_renderer", None), JSONRenderer) and wants_indentation(request):
-            etag = etag_of_data(response.data)
+        renderer = getattr(response, "accepted_renderer", None)
+        indented = wants_indentation(request) or "indent" in (getattr(response, "accepted_media_type", "") or "")
+        if isinstance(renderer, JSONRenderer) and indented:
+            etag = etag_of_data(response.data)  # the compact form's tag, which If-Match compares with
         else:
             etag = etag_of(response.content)
         response["ETag"] = etag
