@@ -6,7 +6,8 @@
 
 Seeds the data of latest_backup.py (two parts per backup, 20 environments), runs one scheduler round (SQLite's
 planner statistics, as a serving instance does at start; on PostgreSQL it runs ANALYZE itself), then times
-each page in process (no HTTP) with the database queries it ran.
+the first, middle and last page in process (no HTTP) with the database queries each ran: as `?page=N`
+(rows skipped) and as reached by following `next` from the page before (a cursor: rows after a key).
 """
 
 import argparse
@@ -22,15 +23,27 @@ from rest_framework.test import APIClient
 
 client = APIClient(SERVER_NAME="localhost")
 client.credentials(HTTP_AUTHORIZATION="Token {token}")
+
+
+def timed(url):
+    client.get(url)  # warm the cache, as a page read twice would be
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:200]
+    return time.perf_counter() - started, len(queries), response.json()
+
+
 for path in ("/apps/v3/backups/", "/apps/v3/service-instance-backups/"):
     last = -(-client.get(path).json()["count"] // 100)
     for page in (1, (last + 1) // 2, last):
-        client.get(path, {{"page": page}})  # warm the cache, as a page read twice would be
-        started = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(path, {{"page": page}}).status_code == 200
-        seconds = time.perf_counter() - started
-        print(f"{{path:36}} page {{page:5d}} of {{last}}: {{seconds:.3f}} s, {{len(queries)}} queries")
+        seconds, queries, body = timed(f"{{path}}?page={{page}}")
+        print(f"{{path:36}} ?page={{page:<6d}} of {{last}}: {{seconds:.3f}} s, {{queries}} queries")
+        if page > 1:
+            # The same page reached by following `next` from the page before it: a cursor page.
+            _, _, before = timed(f"{{path}}?page={{page - 1}}")
+            seconds, queries, body = timed(before["next"])
+            print(f"{{path:36}} next -> {{page:<6d}} of {{last}}: {{seconds:.3f}} s, {{queries}} queries")
 """
 
 

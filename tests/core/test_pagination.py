@@ -1,9 +1,13 @@
-from urllib.parse import parse_qs, urlparse
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from django.utils import timezone
 
+from appcontrol.applications.models import Application
 from appcontrol.applications.services import application_create
-from appcontrol.core.pagination import PageNumberPagination
+from appcontrol.core.ids import decode_id, encode_id
+from appcontrol.core.pagination import Pagination
 from tests.conftest import api_url
 
 
@@ -41,14 +45,16 @@ def test_next_and_previous_are_absolute_and_keep_filters_and_page_size(many_apps
     assert body["previous"] is None
     next_url = urlparse(body["next"])
     assert next_url.scheme == "http" and next_url.netloc == "testserver"
-    assert parse_qs(next_url.query) == {"slug": ["test"], "page_size": ["5"], "page": ["2"]}
+    query = parse_qs(next_url.query)
+    assert query.keys() == {"slug", "page_size", "cursor"}
+    assert (query["slug"], query["page_size"]) == (["test"], ["5"])
     second = client.get(body["next"]).json()
     assert second["previous"].startswith("http://testserver/")
     assert all(item["slug"] == "test" for item in second["results"])
 
 
 def test_page_size_is_capped_at_the_hard_maximum(many_apps, monkeypatch):
-    monkeypatch.setattr(PageNumberPagination, "max_page_size", 10)
+    monkeypatch.setattr(Pagination, "max_page_size", 10)
     body = many_apps.client("member").get(api_url("api:application-list", query="page_size=100000")).json()
     assert len(body["results"]) == 10
     assert body["count"] == 26
@@ -60,7 +66,7 @@ def test_default_maximum_is_enforced_without_override(many_apps, settings):
     from rest_framework.test import APIRequestFactory
 
     request = Request(APIRequestFactory().get("/apps/v3/applications/", {"page_size": "999999"}))
-    assert PageNumberPagination().get_page_size(request) == settings.APPCONTROL_MAX_PAGE_SIZE == 500
+    assert Pagination().get_page_size(request) == settings.APPCONTROL_MAX_PAGE_SIZE == 500
     body = many_apps.client("member").get(api_url("api:application-list", query="page_size=999999")).json()
     assert len(body["results"]) == 26  # all there are, under the maximum
 
@@ -70,3 +76,89 @@ def test_a_page_out_of_range_is_a_json_404(many_apps, page):
     response = many_apps.client("member").get(api_url("api:application-list", query=f"page={page}"))
     assert response.status_code == 404
     assert "detail" in response.json()
+
+
+def slugs(body):
+    return [item["slug"] for item in body["results"]]
+
+
+def test_cursor_pages_count_what_the_first_page_counted_and_walk_back_with_previous(many_apps):
+    client = many_apps.client("member")
+    first = client.get(api_url("api:application-list", query="page_size=10")).json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    assert first["count"] == second["count"] == third["count"] == 26
+    assert len(slugs(third)) == 6 and third["next"] is None
+    assert slugs(client.get(third["previous"]).json()) == slugs(second)
+    back_to_first = client.get(second["previous"]).json()
+    assert slugs(back_to_first) == slugs(first) and back_to_first["previous"] is None
+
+
+def test_numbered_pages_still_work_and_lead_on_with_cursors(many_apps):
+    client = many_apps.client("member")
+    everything = collect(client, api_url("api:application-list", query="page_size=4"))[0]
+    third = client.get(api_url("api:application-list", query="page_size=4&page=3")).json()
+    assert slugs(third) == everything[8:12] and third["count"] == 26
+    assert slugs(client.get(third["next"]).json()) == everything[12:16]
+    assert slugs(client.get(third["previous"]).json()) == everything[4:8]
+    assert "page=" not in third["next"]
+
+
+def test_rows_sharing_a_sort_value_are_neither_repeated_nor_skipped(many_apps):
+    """Applications sort by name, then id: give many the same name."""
+    Application.objects.filter(organisation=many_apps.acme).update(name="Same")
+    client = many_apps.client("member")
+    seen, _ = collect(client, api_url("api:application-list", query="page_size=3"))
+    assert len(seen) == len(set(seen)) == 26
+
+
+def test_rows_inserted_while_paging_never_repeat_or_hide_the_ones_that_were_there(many_apps, world):
+    """Backups are newest first: new ones land before the cursor, older ones after it."""
+    from appcontrol.backups.models import Backup
+
+    env = world.apps["acme"].environments.get(slug="test")
+    now = timezone.now()
+    existing = [
+        Backup.objects.create(environment=env, state="COMPLETED", created_at=now - timedelta(minutes=n))
+        for n in range(12)
+    ]
+    client = world.client("member")
+    seen = []
+    body = client.get(api_url("api:backup-list", query="page_size=5")).json()
+    while True:
+        seen.extend(item["uuid"] for item in body["results"])
+        # Between pages: a newer backup, one at exactly the time of the last row seen, and an older one.
+        last_seen = Backup.objects.get(pk=decode_id(seen[-1]))
+        Backup.objects.create(environment=env, state="COMPLETED", created_at=timezone.now())
+        Backup.objects.create(environment=env, state="COMPLETED", created_at=last_seen.created_at)
+        Backup.objects.create(environment=env, state="COMPLETED", created_at=now - timedelta(days=1))
+        if not body["next"]:
+            break
+        body = client.get(body["next"]).json()
+    expected = [encode_id(row.pk) for row in existing]
+    assert len(seen) == len(set(seen))
+    assert [uuid for uuid in seen if uuid in expected] == expected
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "", "x" * 2000])
+def test_a_malformed_cursor_is_a_json_400(many_apps, cursor):
+    response = many_apps.client("member").get(api_url("api:application-list", query=urlencode({"cursor": cursor})))
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
+def test_a_tampered_cursor_or_one_from_another_list_is_a_json_400(many_apps):
+    client = many_apps.client("member")
+    cursor = parse_qs(urlparse(client.get(api_url("api:application-list", query="page_size=2")).json()["next"]).query)[
+        "cursor"
+    ][0]
+    tampered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
+    assert client.get(api_url("api:application-list", query=urlencode({"cursor": tampered}))).status_code == 400
+    elsewhere = client.get(api_url("api:environment-list", query=urlencode({"cursor": cursor})))
+    assert elsewhere.status_code == 400
+
+
+@pytest.mark.parametrize("size, expected", [("0", 100), ("-3", 100), ("abc", 100), ("1", 1)])
+def test_page_size_bounds(many_apps, size, expected):
+    body = many_apps.client("member").get(api_url("api:application-list", query=f"page_size={size}")).json()
+    assert len(body["results"]) == min(expected, 26)

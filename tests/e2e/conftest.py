@@ -131,7 +131,7 @@ def filterless(server):
     class Proxy(http.server.BaseHTTPRequestHandler):
         def _forward(self):
             parts = urlsplit(self.path)
-            kept = [(k, v) for k, v in parse_qsl(parts.query) if k in {"page", "page_size"}]
+            kept = [(k, v) for k, v in parse_qsl(parts.query) if k in {"page", "page_size", "cursor"}]
             url = f"{upstream}{parts.path}" + (f"?{urlencode(kept)}" if kept else "")
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None

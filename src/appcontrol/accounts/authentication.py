@@ -1,11 +1,11 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from .models import AccessToken, Membership
+from .models import AccessToken
+from .token_lookup import token_by_prefix
 from .tokens import PREFIX_LENGTH, TOKEN_MARKER, digest_matches, token_prefix
 
 KEYWORDS = (b"token", b"bearer")
@@ -35,12 +35,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_token(self, clear: str):
         if not clear.startswith(TOKEN_MARKER) or len(clear) <= PREFIX_LENGTH:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        token = (
-            AccessToken.objects.select_related("user", "organisation")
-            .annotate(member_rate_limit=_lowest_organisation_rate_limit)
-            .filter(prefix=token_prefix(clear))
-            .first()
-        )
+        token = token_by_prefix(token_prefix(clear))
         if token is None or not digest_matches(clear, token.digest) or token.is_revoked:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.is_expired:
@@ -61,18 +56,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         return "Token"
 
 
-# An unrestricted token's limit: the lowest of its account's organisations' own limits (an organisation the
-# operator slowed down is not escaped by a token for all of them); "no limit" (0) applies to restricted tokens.
-_lowest_organisation_rate_limit = Subquery(
-    Membership.objects.filter(user=OuterRef("user_id"), organisation__rate_limit__gt=0)
-    .values("user")
-    .annotate(limit=Min("organisation__rate_limit"))
-    .values("limit")[:1]
-)
-
-
 def token_rate_limit(token: AccessToken) -> int:
-    """Requests a minute allowed to this token (0: unlimited)."""
+    """Requests a minute allowed to this token (0: unlimited). An unrestricted token gets the lowest of its
+    account's organisations' own limits (an organisation the operator slowed down is not escaped by a token
+    for all of them); "no limit" (0) applies to tokens restricted to that organisation."""
     if token.organisation_id is not None:
         own = token.organisation.rate_limit
     else:

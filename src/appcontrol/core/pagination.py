@@ -1,10 +1,189 @@
+"""Pages of every list: `{"count", "next", "previous", "results"}`, where following `next` costs the same on
+every page, however deep.
+
+`next` and `previous` carry a cursor: the sort key of the last (or first) row shown, so the next page is
+"the rows after this key" (a range read on the list's index) instead of "skip N rows" (a walk over every
+row before the page). The list order always ends with the primary key, so the key is unique: rows that
+share a sort value are neither repeated nor skipped, and rows inserted while a client pages never make it
+see a row twice or miss one that existed when it started. The cursor is signed (a tampered or malformed one
+is 400) and carries the filters' `count` as it was on the first page, so cursor pages run no count query.
+
+`?page=N` keeps working for clients that build page URLs themselves (it skips rows, and counts); its `next`
+and `previous` are cursors too. The first page counts only when it is full: a lookup that finds one row
+(`?slug=`) costs no count query.
+"""
+
 from django.conf import settings
+from django.core import signing
+from django.db.models import Q, QuerySet
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+_SALT = "appcontrol.core.pagination.cursor"
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=` and `?page_size=` with a hard maximum; `next` keeps every other query parameter."""
-
+class Pagination(pagination.PageNumberPagination):
     page_size = settings.APPCONTROL_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = settings.APPCONTROL_MAX_PAGE_SIZE
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        if not isinstance(queryset, QuerySet):  # a list built in Python: numbered pages only
+            self.next_cursor = self.previous_cursor = self.first_page_url = None
+            return super().paginate_queryset(queryset, request, view)
+        size = self.get_page_size(request)
+        ordering = _ordering_of(queryset)
+        queryset = queryset.order_by(*(("-" if desc else "") + name for name, desc in ordering))
+        raw_cursor = request.query_params.get(self.cursor_query_param)
+        if raw_cursor is not None:
+            rows, self.count, has_previous, has_next = self._cursor_page(queryset, ordering, size, raw_cursor)
+        else:
+            rows, self.count, has_previous, has_next = self._numbered_page(queryset, size)
+        self.next_cursor = self._cursor(rows[-1], ordering, "after") if has_next and rows else None
+        self.previous_cursor = self._cursor(rows[0], ordering, "before") if has_previous and rows else None
+        self.first_page_url = None
+        if has_previous and not rows:
+            self.first_page_url = self._url_without_paging()
+        return rows
+
+    def get_paginated_response(self, data):
+        if not hasattr(self, "count"):
+            return super().get_paginated_response(data)
+        return Response(
+            {"count": self.count, "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        )
+
+    def get_next_link(self):
+        if not hasattr(self, "count"):
+            return super().get_next_link()
+        return self._url_with(self.next_cursor) if self.next_cursor else None
+
+    def get_previous_link(self):
+        if not hasattr(self, "count"):
+            return super().get_previous_link()
+        if self.previous_cursor:
+            return self._url_with(self.previous_cursor)
+        return self.first_page_url
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where a page starts: given in `next` and `previous` links, never built by hand.",
+                "schema": {"type": "string"},
+            },
+        ]
+
+    # -- pages
+
+    def _numbered_page(self, queryset, size):
+        raw = self.request.query_params.get(self.page_query_param, "1")
+        try:
+            number = int(raw)
+        except ValueError:
+            raise NotFound("Invalid page.") from None
+        if number < 1:
+            raise NotFound("Invalid page.")
+        offset = (number - 1) * size
+        rows = list(queryset[offset : offset + size + 1])
+        has_next = len(rows) > size
+        rows = rows[:size]
+        if number == 1 and not has_next:
+            count = len(rows)  # the whole list is on this page: no need to count it
+        else:
+            count = queryset.count()
+            if number > 1 and offset >= count:
+                raise NotFound("Invalid page.")
+        return rows, count, number > 1, has_next
+
+    def _cursor_page(self, queryset, ordering, size, raw_cursor):
+        direction, values, count = self._decoded(raw_cursor, ordering)
+        if direction == "after":
+            rows = list(queryset.filter(_beyond(ordering, values, after=True))[: size + 1])
+            return rows[:size], count, True, len(rows) > size
+        backwards = queryset.reverse().filter(_beyond(ordering, values, after=False))
+        rows = list(backwards[: size + 1])
+        has_previous = len(rows) > size
+        return list(reversed(rows[:size])), count, has_previous, True
+
+    # -- cursors
+
+    def _cursor(self, row, ordering, direction):
+        values = [_json_value(_value_of(row, name)) for name, _ in ordering]
+        if any(value is None for value in values):
+            return None  # a null sort value has no place in a range: the list stops offering a cursor
+        payload = {"d": direction, "v": values, "c": self.count}
+        return signing.dumps(payload, salt=self._salt(ordering), compress=True)
+
+    def _decoded(self, raw_cursor, ordering):
+        # Signed for this list and its order: a cursor edited by hand, or taken from another list, is refused.
+        try:
+            payload = signing.loads(raw_cursor, salt=self._salt(ordering))
+        except signing.BadSignature:
+            raise ValidationError(
+                {self.cursor_query_param: ["Invalid cursor: follow `next` and `previous` as they are given."]}
+            ) from None
+        return payload["d"], payload["v"], payload["c"]
+
+    def _salt(self, ordering) -> str:
+        path = self.request.path.rstrip("/")
+        return f"{_SALT}:{path}:{','.join(('-' if desc else '') + name for name, desc in ordering)}"
+
+    def _url_with(self, cursor):
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def _url_without_paging(self):
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return remove_query_param(url, self.cursor_query_param)
+
+
+def _ordering_of(queryset) -> list[tuple[str, bool]]:
+    """The list's order as (field path, descending), ending with the primary key so that it is unique."""
+    meta = queryset.model._meta
+    order = list(queryset.query.order_by) or list(meta.ordering)
+    parsed = []
+    for item in order:
+        if not isinstance(item, str):
+            raise TypeError(f"{meta.label}: cursor pages need an ordering by field names, not {item!r}")
+        parsed.append((item.lstrip("-"), item.startswith("-")))
+    if not any(name in ("pk", meta.pk.name, meta.pk.attname) for name, _ in parsed):
+        parsed.append(("pk", parsed[-1][1] if parsed else False))
+    return parsed
+
+
+def _beyond(ordering, values, *, after: bool) -> Q:
+    """Rows strictly after (or before) the given sort key in the list's order."""
+    condition = None
+    equal = Q()
+    for (name, descending), value in zip(ordering, values, strict=True):
+        greater = (not descending) == after
+        step = Q(**{f"{name}__{'gt' if greater else 'lt'}": value})
+        condition = equal & step if condition is None else condition | (equal & step)
+        equal &= Q(**{name: value})
+    # The first key's bound stated on its own lets the database read a range of its index.
+    first, descending = ordering[0]
+    bound = Q(**{f"{first}__{'gte' if (not descending) == after else 'lte'}": values[0]})
+    return bound & condition
+
+
+def _value_of(row, path: str):
+    value = row
+    for part in path.split("__"):
+        value = getattr(value, part)
+    return value
+
+
+def _json_value(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)  # UUID, Decimal
