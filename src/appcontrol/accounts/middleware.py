@@ -3,11 +3,11 @@ authentication reuses it), counted against a rate limit, and a POST with an Idem
 
 from rest_framework.exceptions import AuthenticationFailed
 
+from appcontrol.core.conditional import API_PREFIXES
+
 from . import idempotency
 from .authentication import AccessTokenAuthentication
 from .rate_limits import quota_consume, too_many_requests
-
-API_PREFIXES = ("/apps/", "/iam/")
 
 
 class ApiRequestMiddleware:
