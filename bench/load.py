@@ -1,0 +1,192 @@
+"""Requests/s and latency of the seed's four lookups and of the public API root, under 1 and 200 clients,
+against real `appcontrol serve` processes on 127.0.0.1 — for one tree, or several compared like with like.
+
+    .venv/bin/python bench/load.py [--tree PATH ...] [--seconds 8] [--rounds 3] [--rate-limits off|database|redis]
+
+Needs `wrk` (Debian: `apt install wrk`). Each tree (a checkout's root; default: this one) gets its own data
+dir, migrated and seeded by its own code with the same data (SQLite, or a database per tree named after
+DATABASE_URL's with a suffix): 200 applications (400 environments), 20 backups per environment with two
+parts each. Rounds run the trees in alternating order, a fresh server each time with `appcontrol serve`'s
+defaults; each figure is the median over the rounds. Rate limits are off unless asked for (`database` or
+`redis` set them too high to refuse anything, so their cost is included and nothing fails).
+
+The lookups: an application by slug, the environments of an application, an environment's successful
+backups (newest first, as `appctl backups latest` asks: one page of 1), and the parts of a backup.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from harness import free_port, fresh_environment
+
+SEED = """
+from datetime import timedelta
+from django.utils import timezone
+from appcontrol.accounts.models import Organisation, Role
+from appcontrol.accounts.services import account_create, token_create
+from appcontrol.applications.services import application_create
+from appcontrol.backups.models import Backup, ServiceInstanceBackup
+from appcontrol.services.models import Service, ServiceInstance
+
+org = Organisation.objects.create(slug="bench", name="Bench")
+user = account_create(email="bench@example.com", api_only=True, organisation=org, role=Role.MEMBER)
+database, storage = Service.objects.get(engine="sqlite"), Service.objects.get(engine="filesystem")
+now = timezone.now()
+backups, parts = [], []
+for n in range(200):
+    app = application_create(organisation=org, slug=f"app-{n:05d}", name=f"App {n}")
+    for env in app.environments.all():
+        instances = [
+            ServiceInstance.objects.create(environment=env, service=s, type=s.type, service_status="ATTACHED")
+            for s in (database, storage)
+        ]
+        for b in range(20):
+            backup = Backup(environment=env, state="COMPLETED", success="FAILURE" if b % 4 == 3 else "SUCCESS",
+                            created_at=now - timedelta(hours=b, minutes=n))
+            backups.append(backup)
+            parts += [ServiceInstanceBackup(backup=backup, environment=env, service_instance=i, service_type=i.type,
+                                            engine="sqlite", size=1000, taken_at=backup.created_at,
+                                            ended_at=backup.created_at, queued_at=backup.created_at)
+                      for i in instances]
+Backup.objects.bulk_create(backups, batch_size=5000)
+ServiceInstanceBackup.objects.bulk_create(parts, batch_size=5000)
+print(token_create(user=user, name="bench")[1])
+"""
+RATE_LIMITS = {
+    "off": {"APPCONTROL_RATE_LIMIT": "0", "APPCONTROL_RATE_LIMIT_ANONYMOUS": "0"},
+    "database": {"APPCONTROL_RATE_LIMIT": "1000000000", "APPCONTROL_RATE_LIMIT_ANONYMOUS": "1000000000"},
+    "redis": {
+        "APPCONTROL_RATE_LIMIT": "1000000000",
+        "APPCONTROL_RATE_LIMIT_ANONYMOUS": "1000000000",
+        "APPCONTROL_REDIS_URL": os.environ.get("APPCONTROL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    },
+}
+
+
+def tree_environment(tree: Path, index: int) -> dict:
+    env = fresh_environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(tree / "src"), str(tree / "client" / "src")])
+    if env.get("DATABASE_URL", "").startswith("postgres"):
+        base, name = env["DATABASE_URL"].rsplit("/", 1)
+        env["DATABASE_URL"] = f"{base}/{name}_load{index}"
+        maintenance = f"{base}/postgres"
+        for statement in (f"DROP DATABASE IF EXISTS {name}_load{index}", f"CREATE DATABASE {name}_load{index}"):
+            subprocess.run(["psql", maintenance, "-qc", statement], check=True)
+    return env
+
+
+def run(env: dict, *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "appcontrol", *args], env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def wrk(url: str, token: str | None, seconds: int, connections: int) -> tuple[float, float, float]:
+    command = ["wrk", "--latency", "-t", "2" if connections > 1 else "1", "-c", str(connections), "-d", f"{seconds}s"]
+    command += ["--timeout", "10s"]
+    if token:
+        command += ["-H", f"Authorization: Token {token}"]
+    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    failures = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    assert not failures and not errors, f"failed requests:\n{output}"
+
+    def latency_ms(percentile: str) -> float:
+        found = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        assert found, f"no {percentile}% latency in wrk's output:\n{output}"
+        value, unit = found.groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return rate, latency_ms("50"), latency_ms("99")
+
+
+def serve(env: dict):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "appcontrol", "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            httpx.get(f"{base}/apps/v3/")
+            return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+def lookups(base: str, token: str) -> dict[str, str]:
+    auth = {"authorization": f"Token {token}"}
+    app = httpx.get(f"{base}/apps/v3/applications/?slug=app-00042", headers=auth).json()["results"][0]["uuid"]
+    env = httpx.get(f"{base}/apps/v3/environments/?application={app}&slug=live", headers=auth).json()["results"][0]
+    backups = httpx.get(f"{base}/apps/v3/backups/?environment={env['uuid']}&success=SUCCESS&page_size=1", headers=auth)
+    backup = backups.json()["results"][0]["uuid"]
+    return {
+        "application by slug": f"{base}/apps/v3/applications/?slug=app-00042",
+        "environments of an application": f"{base}/apps/v3/environments/?application={app}",
+        "latest successful backup": f"{base}/apps/v3/backups/?environment={env['uuid']}&success=SUCCESS&page_size=1",
+        "parts of a backup": f"{base}/apps/v3/service-instance-backups/?backup={backup}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tree", action="append", type=Path, help="a checkout to measure (repeat to compare)")
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 200])
+    parser.add_argument("--rate-limits", choices=RATE_LIMITS, default="off")
+    args = parser.parse_args()
+    trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
+
+    prepared = []
+    for index, tree in enumerate(trees):
+        env = {**tree_environment(tree, index), **RATE_LIMITS[args.rate_limits]}
+        run(env, "migrate", "-v0")
+        token = run(env, "shell", "-v0", "-c", SEED).strip().splitlines()[-1]
+        run(env, "scheduler", "--once")  # SQLite's planner statistics, as a serving instance has them
+        if env.get("DATABASE_URL", "").startswith("postgres"):
+            run(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
+        prepared.append((tree, env, token))
+
+    results: dict[tuple, list] = {}
+    for round_number in range(args.rounds):
+        order = prepared if round_number % 2 == 0 else list(reversed(prepared))
+        for tree, env, token in order:
+            process, base = serve(env)
+            try:
+                targets = {"API root (no token)": f"{base}/apps/v3/", **lookups(base, token)}
+                wrk(targets["application by slug"], token, 2, 8)  # warm up
+                for name, url in targets.items():
+                    for clients in args.clients:
+                        measured = wrk(url, None if name.startswith("API root") else token, args.seconds, clients)
+                        results.setdefault((str(tree), name, clients), []).append(measured)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    print(f"{database}, rate limits {args.rate_limits}, median of {args.rounds} rounds of {args.seconds} s")
+    for tree, _, _ in prepared:
+        print(f"\n{tree}")
+        print(f"{'request':34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'% of root':>9}")
+        for clients in args.clients:
+            root = statistics.median(r[0] for r in results[(str(tree), "API root (no token)", clients)])
+            for (run_tree, name, count), runs in results.items():
+                if run_tree != str(tree) or count != clients:
+                    continue
+                rate, p50, p99 = (statistics.median(r[i] for r in runs) for i in range(3))
+                print(f"{name:34} {clients:7d} {rate:8.0f} {p50:8.1f} {p99:8.1f} {100 * rate / root:8.0f}%")
+
+
+if __name__ == "__main__":
+    main()
