@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from appcontrol.accounts.models import AccessToken
-from appcontrol.accounts.services import AccountError, token_create, token_revoke
+from appcontrol.accounts.models import AccessToken, Membership
+from appcontrol.accounts.services import AccountError, membership_set, token_create, token_revoke
 from appcontrol.accounts.tokens import token_digest
 from tests.conftest import api_url, client_for
 
@@ -73,6 +73,16 @@ def test_revoked_token_stops_working_at_once(world):
     assert client.get(api_url(APPS)).status_code == 200
     token_revoke(token=AccessToken.objects.get(user=world.users["member"]))
     assert_401(client.get(api_url(APPS)), "Invalid token.")
+
+
+def test_a_membership_removed_stops_showing_its_organisation_at_once(world):
+    """The token's lookup reads the account's organisations along: nothing about them is kept between requests."""
+    client = world.client("member")
+    assert client.get(api_url(APPS)).json()["count"] == 1
+    Membership.objects.filter(user=world.users["member"]).delete()
+    assert client.get(api_url(APPS)).json()["count"] == 0
+    membership_set(user=world.users["member"], organisation=world.other, role="member")
+    assert [app["slug"] for app in client.get(api_url(APPS)).json()["results"]] == ["other-application"]
 
 
 def test_expired_token_is_401(world):
