@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appcontrol.accounts.models import AccessToken, Membership
@@ -83,6 +84,15 @@ def test_a_membership_removed_stops_showing_its_organisation_at_once(world):
     assert client.get(api_url(APPS)).json()["count"] == 0
     membership_set(user=world.users["member"], organisation=world.other, role="member")
     assert [app["slug"] for app in client.get(api_url(APPS)).json()["results"]] == ["other-application"]
+
+
+def test_an_invalid_token_is_looked_up_once(world, settings):
+    settings.APPCONTROL_RATE_LIMIT_ANONYMOUS = 0
+    clear = world.tokens["member"]
+    forged = clear[:12] + ("A" if clear[12] != "A" else "B") + clear[13:]
+    with CaptureQueriesContext(connection) as queries:
+        assert_401(client_for(forged).get(api_url(APPS)), "Invalid token.")
+    assert sum("accesstoken" in query["sql"] for query in queries.captured_queries) == 1
 
 
 def test_expired_token_is_401(world):

@@ -15,12 +15,13 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Token <token>` (or `Bearer`); the keyword is case-insensitive."""
 
     def authenticate(self, request):
-        # The API's middleware has already authenticated this request (to count it against the token's
-        # rate limit): one lookup a request.
+        # The API's middleware has already authenticated this request (to count it against the account's
+        # rate limit): one lookup a request, whatever its outcome.
         django_request = getattr(request, "_request", request)
-        known = getattr(django_request, "api_caller", None)
-        if known is not None:
-            return known
+        if hasattr(django_request, "api_caller"):
+            if django_request.api_auth_failure is not None:
+                raise django_request.api_auth_failure  # an invalid token is looked up once, not twice
+            return django_request.api_caller
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
             return None

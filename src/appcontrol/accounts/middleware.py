@@ -32,10 +32,12 @@ class ApiRequestMiddleware:
 
 
 def _identify(request):
-    """(user, token) for a valid token, else None; an invalid token is answered 401 by the view itself."""
+    """(user, token) for a valid token, else None; an invalid token is answered 401 by the view itself, with
+    the failure kept here."""
+    request.api_auth_failure = None
     try:
         caller = AccessTokenAuthentication().authenticate(request)
-    except AuthenticationFailed:
-        caller = None
+    except AuthenticationFailed as failure:
+        caller, request.api_auth_failure = None, failure
     request.api_caller = caller
     return caller
