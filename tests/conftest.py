@@ -12,6 +12,9 @@ from appcontrol.applications.models import Region
 from appcontrol.applications.services import application_create
 from appcontrol.core.ids import encode_id
 
+# The container engine, router and demo repository of the deployment tests (tests/security uses them too).
+pytest_plugins = ["tests.deployments.fixtures"]
+
 
 def pytest_sessionstart(session):
     # CI promises a PostgreSQL run: a missing server must fail the run, never fall back to SQLite.
@@ -24,6 +27,7 @@ def isolated_data(settings, tmp_path):
     """Each test gets its own artifact and service directories."""
     settings.APPCONTROL_BACKUP_DIR = tmp_path / "backups"
     settings.APPCONTROL_SERVICES_DIR = tmp_path / "services"
+    settings.APPCONTROL_REPOSITORIES_DIR = settings.DATA_DIR / "repositories" / tmp_path.name
 
 
 def api_url(name: str, *, query: str = "", **kwargs) -> str:

@@ -10,16 +10,15 @@ from appcontrol.core.docs import RedocView, SwaggerView
 from appcontrol.core.routers import ApiRouter
 from appcontrol.core.upcoming import upcoming_collection
 from appcontrol.core.views import ApiRootView, api_not_found
+from appcontrol.deployments.api.urls import register as register_deployments
 from appcontrol.services.api.urls import register as register_services
 
 router = ApiRouter()
 register_applications(router)
 router.register("patches", upcoming_collection("Patches"), basename="patch")
-router.register("repositories", upcoming_collection("Repositories"), basename="repository")
 register_services(router)
 register_backups(router)
-router.register("deployments", upcoming_collection("Deployments"), basename="deployment")
-router.register("builds", upcoming_collection("Builds"), basename="build")
+register_deployments(router)
 
 urlpatterns = [
     re_path(r"^$", ApiRootView.as_view(), name="root"),

@@ -36,6 +36,12 @@ def _env_int(name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _caddy_installed() -> bool:
+    import sys
+
+    return bool(os.environ.get("APPCONTROL_CADDY")) or Path(sys.executable).with_name("caddy").exists()
+
+
 def _secret_key(data_dir: Path) -> str:
     """Use the configured key, else one generated on first start and kept 0600 in the data dir.
 
@@ -81,6 +87,7 @@ INSTALLED_APPS = [
     "appcontrol.applications",
     "appcontrol.services",
     "appcontrol.backups",
+    "appcontrol.deployments",
     "appcontrol.demo",
 ]
 
@@ -221,6 +228,50 @@ APPCONTROL_JOB_STALE_SECONDS = _env_int("APPCONTROL_JOB_STALE_SECONDS", 60)
 # Writing last_used_at on every request would turn each read into a write.
 APPCONTROL_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 
+# Deployments. The container engine releases run on: APPCONTROL_DOCKER_HOST, else DOCKER_HOST, else the
+# default socket when it exists; empty: deployments fail at once, saying so. "docker" (one host) or "swarm".
+APPCONTROL_DOCKER_HOST = (
+    os.environ.get("APPCONTROL_DOCKER_HOST")
+    or os.environ.get("DOCKER_HOST")
+    or ("unix:///var/run/docker.sock" if Path("/var/run/docker.sock").exists() else "")
+)
+APPCONTROL_RUNTIME_DRIVER = os.environ.get("APPCONTROL_RUNTIME_DRIVER", "docker")
+if APPCONTROL_RUNTIME_DRIVER not in {"docker", "swarm"}:
+    raise ImproperlyConfigured("APPCONTROL_RUNTIME_DRIVER must be docker or swarm")
+APPCONTROL_REPOSITORIES_DIR = DATA_DIR / "repositories"
+# Time limits of git (clone, fetch), a build and each release command.
+APPCONTROL_GIT_TIMEOUT_SECONDS = _env_int("APPCONTROL_GIT_TIMEOUT_SECONDS", 300)
+APPCONTROL_BUILD_TIMEOUT_SECONDS = _env_int("APPCONTROL_BUILD_TIMEOUT_SECONDS", 1800)
+APPCONTROL_RELEASE_COMMAND_TIMEOUT_SECONDS = _env_int("APPCONTROL_RELEASE_COMMAND_TIMEOUT_SECONDS", 900)
+# Loopback ports web processes listen on (PORT), one per running release.
+APPCONTROL_RELEASE_PORTS = os.environ.get("APPCONTROL_RELEASE_PORTS", "20000-29999")
+try:
+    APPCONTROL_RELEASE_PORT_RANGE = range(
+        int(APPCONTROL_RELEASE_PORTS.split("-")[0]), int(APPCONTROL_RELEASE_PORTS.split("-")[1]) + 1
+    )
+except (ValueError, IndexError):
+    raise ImproperlyConfigured("APPCONTROL_RELEASE_PORTS must be FIRST-LAST, e.g. 20000-29999") from None
+APPCONTROL_RELEASE_MEMORY_MB = _env_int("APPCONTROL_RELEASE_MEMORY_MB", 512)
+# Health checks of a new web process: GET this path on its PORT, at most this many attempts (Divio's rule).
+APPCONTROL_HEALTH_CHECK_PATH = os.environ.get("APPCONTROL_HEALTH_CHECK_PATH", "/")
+APPCONTROL_HEALTH_CHECK_ATTEMPTS = _env_int("APPCONTROL_HEALTH_CHECK_ATTEMPTS", 300)
+# After the switch, requests already at the old release get this long to finish before it is stopped.
+APPCONTROL_DRAIN_SECONDS = _env_int("APPCONTROL_DRAIN_SECONDS", 5, minimum=0)
+# Environments answer at <application>-<environment>.<APPCONTROL_APPS_DOMAIN> and at their domains.
+APPCONTROL_APPS_DOMAIN = os.environ.get("APPCONTROL_APPS_DOMAIN", "localhost")
+# The router: "embedded" (`appcontrol serve` runs Caddy), "external" (an operator's Caddy, reached on
+# APPCONTROL_ROUTER_ADMIN_SOCKET) or "off" (releases only listen on their loopback port).
+APPCONTROL_ROUTER = os.environ.get("APPCONTROL_ROUTER") or ("embedded" if _caddy_installed() else "off")
+if APPCONTROL_ROUTER not in {"embedded", "external", "off"}:
+    raise ImproperlyConfigured("APPCONTROL_ROUTER must be embedded, external or off")
+APPCONTROL_ROUTER_BIND = os.environ.get("APPCONTROL_ROUTER_BIND", "127.0.0.1:8080")
+# Where the router's files live: the embedded Caddy's admin socket and one upstream file per environment
+# (an external Caddy must be able to read them).
+APPCONTROL_ROUTER_DIR = Path(os.environ.get("APPCONTROL_ROUTER_DIR") or DATA_DIR / "router")
+APPCONTROL_ROUTER_ADMIN_SOCKET = Path(
+    os.environ.get("APPCONTROL_ROUTER_ADMIN_SOCKET") or APPCONTROL_ROUTER_DIR / "admin.sock"
+)
+
 # Counters shared by every server process (rate limits, failed logins): Redis when set, else the database.
 APPCONTROL_REDIS_URL = os.environ.get("APPCONTROL_REDIS_URL", "")
 if APPCONTROL_REDIS_URL and importlib.util.find_spec("redis") is None:
@@ -293,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "appcontrol.accounts.models.Role",
         "ServiceTypeEnum": "appcontrol.services.models.ServiceType",
         "OutcomeEnum": "appcontrol.backups.models.Outcome",
+        "BackupStateEnum": "appcontrol.backups.models.BackupState",
+        "RepositoryStateEnum": "appcontrol.applications.models.RepositoryState",
+        "BuildStateEnum": "appcontrol.deployments.models.BuildState",
+        "DeploymentStatusEnum": "appcontrol.deployments.models.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -33,7 +33,9 @@ def test_seed_lookup_by_slug_gives_exactly_one_result_with_its_uuid(world):
     assert body["count"] == 1
     app = body["results"][0]
     assert app["uuid"] == encode_id(world.apps["acme"].pk)
-    assert {"uuid", "slug", "name", "organisation", "region", "repository", "created_at"} == set(app)
+    assert {"uuid", "slug", "name", "organisation", "region", "repository", "release_commands", "created_at"} == set(
+        app
+    )
     assert app["organisation"] == encode_id(world.acme.pk)
     assert app["repository"] is None
 

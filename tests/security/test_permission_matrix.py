@@ -12,24 +12,36 @@ of the organisation that owns the objects. The rules the table follows:
 # ruff: noqa: E501 - one request per line reads as the table it is
 
 import pytest
+from django.utils import timezone
 
 from appcontrol.accounts.models import Role
-from appcontrol.applications.models import Domain, EnvironmentVariable
+from appcontrol.applications.models import Domain, EnvironmentVariable, Repository
 from appcontrol.applications.services import application_create
 from appcontrol.backups.models import BackupSchedule
 from appcontrol.backups.services import backup_download_create, backup_restore_create
 from appcontrol.core.ids import encode_id
+from appcontrol.deployments.models import Build, Deployment
 from appcontrol.services.models import Service
 from tests.backups.helpers import env_of, take_backup
 from tests.conftest import api_url
 
 ACTORS = ["anonymous", "outsider", "restricted", "read_only", "member", "admin", "owner"]
-SAFE = {"list", "retrieve"}
+SAFE = {"list", "retrieve", "logs", "variables"}
 MANAGING = {
     ("applications", "destroy"), ("environments", "destroy"), ("service-instances", "destroy"),
     ("backups", "destroy"), ("backup-schedules", "destroy"),
 }  # fmt: skip
-SUCCESS = {"list": 200, "retrieve": 200, "create": 201, "upload": 201, "update": 200, "destroy": 204, "cancel": 409}
+SUCCESS = {
+    "list": 200,
+    "retrieve": 200,
+    "logs": 200,
+    "variables": 200,
+    "create": 201,
+    "upload": 201,
+    "update": 200,
+    "destroy": 204,
+    "cancel": 409,
+}
 # (A complete backup cannot be cancelled: "success" for cancel is its 409.)
 
 
@@ -54,7 +66,17 @@ def objects(world, provision, run_jobs):
         backup=backup_row, items=[(ServiceInstanceBackup.objects.get(pk=decode_id(part)), instance)]
     )
     empty = application_create(organisation=world.acme, slug="empty-app", name="Empty")
+    repository = Repository.objects.create(organisation=world.acme, url="https://git.example.com/acme.git")
+    build = Build.objects.create(
+        application=world.apps["acme"], branch="main", commit="0" * 40, image="x", success=True
+    )
+    deployment = Deployment.objects.create(
+        environment=test, application=world.apps["acme"], build=build, ended_at=timezone.now(), success=True
+    )
     return {
+        "repository": repository,
+        "build": build,
+        "deployment": deployment,
         "app": world.apps["acme"],
         "empty": empty,
         "test": test,
@@ -133,6 +155,17 @@ def requests(objects, world) -> dict:
         ("backup-schedules", "retrieve"): ("get", api_url("api:backup-schedule-detail", uuid=o["schedule"].pk), None),
         ("backup-schedules", "update"): ("patch", api_url("api:backup-schedule-detail", uuid=o["schedule"].pk), {"hour": 5}),
         ("backup-schedules", "destroy"): ("delete", api_url("api:backup-schedule-detail", uuid=o["schedule"].pk), None),
+        ("repositories", "list"): ("get", api_url("api:repository-list"), None),
+        ("repositories", "retrieve"): ("get", api_url("api:repository-detail", uuid=o["repository"].pk), None),
+        ("repositories", "create"): ("post", api_url("api:repository-list"), {"organisation": eid(world.acme.pk), "url": "https://git.example.com/new.git"}),
+        ("builds", "list"): ("get", api_url("api:build-list"), None),
+        ("builds", "retrieve"): ("get", api_url("api:build-detail", uuid=o["build"].pk), None),
+        ("builds", "logs"): ("get", api_url("api:build-logs", uuid=o["build"].pk), None),
+        ("deployments", "list"): ("get", api_url("api:deployment-list"), None),
+        ("deployments", "retrieve"): ("get", api_url("api:deployment-detail", uuid=o["deployment"].pk), None),
+        ("deployments", "logs"): ("get", api_url("api:deployment-logs", uuid=o["deployment"].pk), None),
+        ("deployments", "variables"): ("get", api_url("api:deployment-environment-variables", uuid=o["deployment"].pk), None),
+        ("deployments", "create"): ("post", api_url("api:deployment-list"), {"environment": eid(o["test"].pk)}),
         ("organisations", "list"): ("get", api_url("iam:organisation-list"), None),
         ("organisations", "retrieve"): ("get", api_url("iam:organisation-detail", uuid=world.acme.pk), None),
     }  # fmt: skip
@@ -167,6 +200,9 @@ CASES = [
         *[("backup-download-service-instances", a) for a in ["list", "retrieve"]],
         *[("backup-schedules", a) for a in ["list", "retrieve", "update", "destroy"]],
         *[("organisations", a) for a in ["list", "retrieve"]],
+        *[("repositories", a) for a in ["list", "retrieve", "create"]],
+        *[("builds", a) for a in ["list", "retrieve", "logs"]],
+        *[("deployments", a) for a in ["list", "retrieve", "logs", "variables", "create"]],
     ]
 ]
 

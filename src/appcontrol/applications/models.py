@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from appcontrol.accounts.models import Organisation
 from appcontrol.core.ids import new_id
+from appcontrol.core.jobs import JobRow
 
 # Slugs end up in host names and database names: DNS label rules, lower case.
 slug_validator = RegexValidator(
@@ -47,12 +48,40 @@ class Region(models.Model):
         return self.name
 
 
+class Repository(JobRow):
+    """A git repository applications deploy from; the server keeps a bare mirror of it. The job fields
+    track its first clone (state CLONING until it ends)."""
+
+    class State(models.TextChoices):
+        CLONING = "CLONING"
+        CLONED = "CLONED"
+        INVALID = "INVALID"
+
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="repositories")
+    url = models.CharField(max_length=2000)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CLONING)
+    reason = models.TextField(blank=True, help_text="Why the repository is INVALID.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "uuid"]
+
+    def __str__(self):
+        return self.url
+
+
 class Application(models.Model):
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications")
     slug = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT)
+    repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
+    # [{"label": ..., "command": ...}], run in order in a one-off container before a release starts.
+    release_commands = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -67,6 +96,8 @@ class Environment(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="environments")
     slug = models.CharField(max_length=63, validators=[slug_validator])
     branch = models.CharField(max_length=200, default="main", validators=[branch_validator])
+    # Set by the deployments app when a deployment ends (an id, not a key: deployments build on this app).
+    last_finished_deployment_id = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -122,3 +153,6 @@ class EnvironmentVariable(models.Model):
 
     def __str__(self):
         return self.name
+
+
+RepositoryState = Repository.State  # for the OpenAPI schema's enum names

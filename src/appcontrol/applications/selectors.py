@@ -5,11 +5,15 @@ from django.db.models import OuterRef, Subquery
 from appcontrol.accounts.models import Membership
 from appcontrol.accounts.selectors import visible
 
-from .models import Application, Domain, Environment, EnvironmentVariable, Region
+from .models import Application, Domain, Environment, EnvironmentVariable, Region, Repository
 
 
 def regions_visible(request):
     return Region.objects.all()
+
+
+def repositories_visible(request):
+    return visible(Repository.objects, request, "organisation")
 
 
 def applications_visible(request):

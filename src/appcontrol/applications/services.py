@@ -19,11 +19,22 @@ def application_create(
     name: str,
     region: Region | None = None,
     branch: str = "main",
+    repository=None,
+    release_commands: list | None = None,
 ) -> Application:
     """Create an application with its `test` and `live` environments, both following `branch`."""
     if region is None:
         region = Region.objects.first()
-    application = _created(Application(organisation=organisation, slug=slug, name=name, region=region))
+    application = _created(
+        Application(
+            organisation=organisation,
+            slug=slug,
+            name=name,
+            region=region,
+            repository=repository,
+            release_commands=release_commands or [],
+        )
+    )
     for environment_slug in DEFAULT_ENVIRONMENTS:
         _created(Environment(application=application, slug=environment_slug, branch=branch))
     return application

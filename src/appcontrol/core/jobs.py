@@ -99,17 +99,28 @@ def log(message: str) -> None:
     job = getattr(_running, "job", None)
     if job is None or not hasattr(job.model, "log"):
         return
-    line = f"{timezone.now().isoformat(timespec='seconds').replace('+00:00', 'Z')} {message}"
+    append_log(job.model, job.pk, [message])
+
+
+def log_line(message: str) -> str:
+    return f"{timezone.now().isoformat(timespec='seconds').replace('+00:00', 'Z')} {message}"
+
+
+def append_log(model, pk, messages: list[str]) -> None:
+    """Add timestamped lines to a row's `log`, keeping the newest JOB_LOG_LINES (a marker says how many
+    earlier lines were dropped)."""
+    if not messages:
+        return
     with transaction.atomic():
-        row = job.model.objects.select_for_update().only("log").get(pk=job.pk)
-        earlier, lines = 0, [*row.log, line]
+        row = model.objects.select_for_update().only("log").get(pk=pk)
+        earlier, lines = 0, [*row.log, *(log_line(message) for message in messages)]
         if lines[0].startswith("… "):
             earlier, lines = int(lines[0].split()[1]), lines[1:]
         if earlier or len(lines) > JOB_LOG_LINES:
             keep = JOB_LOG_LINES - 1  # and the marker
             earlier += max(len(lines) - keep, 0)
             lines = [f"… {earlier} earlier lines dropped", *lines[-keep:]]
-        job.model.objects.filter(pk=job.pk).update(log=lines)
+        model.objects.filter(pk=pk).update(log=lines)
 
 
 def cancel(runner_name: str, obj) -> bool:

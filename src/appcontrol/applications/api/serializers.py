@@ -5,11 +5,13 @@ from rest_framework.validators import UniqueValidator
 
 from appcontrol.accounts.models import MANAGING_ROLES
 from appcontrol.accounts.selectors import visible_organisations
-from appcontrol.core.fields import ID_SCHEMA, IdField, RelatedIdField
+from appcontrol.core.fields import IdField, RelatedIdField
+from appcontrol.core.ids import encode_id
 
 from .. import services
+from ..hosts import environment_url
 from ..models import Application, Domain, Environment, EnvironmentVariable, Region, branch_validator
-from ..selectors import applications_visible, environments_visible, regions_visible
+from ..selectors import applications_visible, environments_visible, regions_visible, repositories_visible
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -18,6 +20,11 @@ class RegionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Region
         fields = ["uuid", "slug", "name"]
+
+
+class ReleaseCommandSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    command = serializers.CharField(max_length=10000)
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -33,18 +40,33 @@ class ApplicationSerializer(serializers.ModelSerializer):
             UniqueValidator(Application.objects.all(), message="This slug is already taken."),
         ],
     )
-    repository = serializers.SerializerMethodField(
-        help_text="The git repository the application deploys from; null for the built-in one."
+    repository = RelatedIdField(
+        scope=repositories_visible,
+        required=False,
+        allow_null=True,
+        help_text="The git repository the application deploys from (POST /apps/v3/repositories/ first).",
+    )
+    release_commands = ReleaseCommandSerializer(
+        many=True,
+        required=False,
+        allow_null=True,
+        max_length=50,
+        help_text="Commands run in order in a one-off container before a release starts; one failing stops it.",
     )
 
     class Meta:
         model = Application
-        fields = ["uuid", "slug", "name", "organisation", "region", "repository", "created_at"]
+        fields = ["uuid", "slug", "name", "organisation", "region", "repository", "release_commands", "created_at"]
         read_only_fields = ["created_at"]
 
-    @extend_schema_field({**ID_SCHEMA, "nullable": True})
-    def get_repository(self, application):
-        return None
+    def validate(self, attrs):
+        if "release_commands" in attrs and attrs["release_commands"] is None:
+            attrs["release_commands"] = []  # divio-cli sends null for "none"
+        repository = attrs.get("repository")
+        organisation = attrs.get("organisation") or (self.instance.organisation if self.instance else None)
+        if repository is not None and organisation is not None and repository.organisation_id != organisation.pk:
+            raise serializers.ValidationError({"repository": ["The repository belongs to another organisation."]})
+        return attrs
 
     def update(self, instance, validated_data):
         return services.application_update(application=instance, changes=validated_data)
@@ -81,17 +103,22 @@ class EnvironmentSerializer(serializers.ModelSerializer):
     application = RelatedIdField(read_only=True)
     slug = serializers.CharField(read_only=True)
     last_finished_deployment = serializers.SerializerMethodField(
-        help_text="The most recent finished deployment, or null when there is none."
+        help_text="The most recent finished deployment (successful or not), or null when there is none."
     )
+    url = serializers.SerializerMethodField(help_text="Where the environment answers through the router.")
 
     class Meta:
         model = Environment
-        fields = ["uuid", "application", "slug", "branch", "last_finished_deployment", "created_at"]
+        fields = ["uuid", "application", "slug", "branch", "last_finished_deployment", "url", "created_at"]
         read_only_fields = ["created_at"]
 
     @extend_schema_field(LastDeploymentSerializer(allow_null=True))
     def get_last_finished_deployment(self, environment):
-        return None
+        deployment_id = environment.last_finished_deployment_id
+        return None if deployment_id is None else {"uuid": encode_id(deployment_id)}
+
+    def get_url(self, environment) -> str:
+        return environment_url(environment)
 
     def update(self, instance, validated_data):
         return services.environment_update(environment=instance, changes=validated_data)

@@ -1,0 +1,98 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from appcontrol.accounts.models import MANAGING_ROLES
+from appcontrol.accounts.selectors import visible_organisations
+from appcontrol.applications.models import Repository
+from appcontrol.applications.selectors import environments_visible
+from appcontrol.core.fields import IdField, RelatedIdField
+
+from ..models import Build, BuildMode, Deployment
+from ..selectors import builds_visible
+
+
+class RepositorySerializer(serializers.ModelSerializer):
+    uuid = IdField()
+    organisation = RelatedIdField(scope=visible_organisations)
+    url = serializers.CharField(
+        max_length=2000,
+        help_text="A URL git can fetch without credentials: https://, http:// or git:// (file:// for operators).",
+    )
+    dsn = serializers.CharField(source="url", read_only=True, help_text="The git URL (as divio-cli reads it).")
+    reason = serializers.CharField(read_only=True, help_text="Why the repository is INVALID; empty otherwise.")
+
+    class Meta:
+        model = Repository
+        fields = ["uuid", "organisation", "url", "dsn", "state", "reason", "created_at"]
+        read_only_fields = ["state", "created_at"]
+
+
+class BuildSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+    application = RelatedIdField(read_only=True)
+    repository = RelatedIdField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Build
+        fields = [
+            "uuid", "application", "repository", "branch", "commit", "image", "state",
+            "success", "created_at", "started_at", "ended_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+    environment = RelatedIdField(read_only=True)
+    application = RelatedIdField(read_only=True)
+    build = RelatedIdField(read_only=True, allow_null=True)
+    started_at = serializers.SerializerMethodField(help_text="When it started; while queued, when it was queued.")
+    status = serializers.ChoiceField(choices=Deployment._meta.get_field("status").choices, read_only=True)
+    environment_variables = serializers.SerializerMethodField(help_text="The names of the variables it ran with.")
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "uuid", "environment", "application", "build", "build_mode", "commit", "status", "percent",
+            "success", "errors", "environment_variables", "created_at", "started_at", "ended_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_started_at(self, deployment):
+        return serializers.DateTimeField().to_representation(deployment.started_at or deployment.queued_at)
+
+    def get_environment_variables(self, deployment) -> list[str]:
+        return sorted(deployment.environment_variables)
+
+
+class DeploymentCreateSerializer(serializers.Serializer):
+    environment = RelatedIdField(scope=environments_visible)
+    build_mode = serializers.ChoiceField(choices=BuildMode.choices, default=BuildMode.AUTO)
+    build = RelatedIdField(
+        scope=builds_visible,
+        required=False,
+        allow_null=True,
+        help_text="Re-release this earlier successful build (a rollback): nothing is fetched or built.",
+    )
+
+
+class LogsSerializer(serializers.Serializer):
+    uuid = IdField()
+    logs = serializers.CharField(help_text="Every step with its UTC time, a line each.")
+
+
+class DeploymentVariablesSerializer(serializers.Serializer):
+    environment = IdField()
+    environment_variables = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text="NAME to value; sensitive values are null unless you are an owner or admin.",
+    )
+
+
+def deployment_variables(deployment: Deployment, caller_role: str | None) -> dict:
+    shown = caller_role in MANAGING_ROLES
+    return {
+        name: (entry["value"] if shown or not entry.get("sensitive") else None)
+        for name, entry in sorted(deployment.environment_variables.items())
+    }

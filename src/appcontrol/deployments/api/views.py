@@ -1,0 +1,116 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from appcontrol.accounts.models import Membership
+from appcontrol.core.schema import operation_ids
+from appcontrol.core.viewsets import ApiViewSet
+
+from .. import services
+from ..filtersets import BuildFilterSet, DeploymentFilterSet, RepositoryFilterSet
+from ..selectors import builds_visible, deployments_visible, repositories_visible
+from .serializers import (
+    BuildSerializer,
+    DeploymentCreateSerializer,
+    DeploymentSerializer,
+    DeploymentVariablesSerializer,
+    LogsSerializer,
+    RepositorySerializer,
+    deployment_variables,
+)
+
+
+def logs_body(obj) -> dict:
+    return {"uuid": obj.pk, "logs": "\n".join(obj.log)}
+
+
+@extend_schema_view(**operation_ids("Repository", "Repositories", ["list", "retrieve", "create"]))
+class RepositoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+    """Git repositories applications deploy from. Creating one answers at once with `state: CLONING`; the
+    server clones a bare mirror and the state becomes CLONED, or INVALID with a `reason`. Point an application
+    at it with `PATCH /apps/v3/applications/{uuid}/ {"repository": …}`."""
+
+    serializer_class = RepositorySerializer
+    filterset_class = RepositoryFilterSet
+
+    def get_queryset(self):
+        return repositories_visible(self.request)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.repository_create(
+            organisation=data["organisation"], url=data["url"], operator=self.request.user.is_superuser
+        )
+
+
+@extend_schema_view(**operation_ids("Build", "Builds", ["list", "retrieve"]))
+class BuildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Images built from one commit of an application's repository, newest first. A deployment re-uses a
+    successful build of the same commit (`build_mode` AUTO or ADOPT) or builds (AUTO, FORCE)."""
+
+    serializer_class = BuildSerializer
+    filterset_class = BuildFilterSet
+
+    def get_queryset(self):
+        return builds_visible(self.request)
+
+    @extend_schema(operation_id="GetBuildLogs", responses={200: LogsSerializer})
+    @action(detail=True, methods=["get"])
+    def logs(self, request, uuid=None):
+        """The build's output, a line each with its UTC time (the newest 1000 lines)."""
+        return Response(LogsSerializer(logs_body(self.get_object())).data)
+
+
+@extend_schema_view(**operation_ids("Deployment", "Deployments", ["list", "retrieve", "create"]))
+class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Deployments of environments, newest first (a running one included). Creating one answers at once;
+    poll it until `ended_at` is set, then `success` says how it went (`errors` says why it failed). One
+    deployment per environment runs at a time: another POST meanwhile answers 409 naming the running one.
+    A failed deployment leaves the previous release serving."""
+
+    serializer_class = DeploymentSerializer
+    filterset_class = DeploymentFilterSet
+
+    def get_queryset(self):
+        return deployments_visible(self.request)
+
+    @extend_schema(
+        operation_id="CreateDeployment",
+        request=DeploymentCreateSerializer,
+        responses={201: DeploymentSerializer},
+    )
+    def create(self, request):
+        serializer = DeploymentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        deployment = services.deployment_create(
+            environment=data["environment"],
+            build_mode=data["build_mode"],
+            build=data.get("build"),
+            user=request.user,
+        )
+        return Response(self.get_serializer(deployment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(operation_id="GetDeploymentLogs", responses={200: LogsSerializer})
+    @action(detail=True, methods=["get"])
+    def logs(self, request, uuid=None):
+        """Every step with its UTC time: build output, release command output, health checks and, for a failed
+        deployment, the reason in one line at the end."""
+        return Response(LogsSerializer(logs_body(self.get_object())).data)
+
+    @extend_schema(operation_id="GetDeploymentEnvironmentVariables", responses={200: DeploymentVariablesSerializer})
+    @action(detail=True, methods=["get"], url_path="environment-variables")
+    def environment_variables(self, request, uuid=None):
+        """The variables the release ran with; sensitive values only for owners and admins."""
+        deployment = self.get_object()
+        role = (
+            Membership.objects.filter(organisation_id=deployment.application.organisation_id, user=request.user)
+            .values_list("role", flat=True)
+            .first()
+        )
+        body = {
+            "environment": deployment.environment_id,
+            "environment_variables": deployment_variables(deployment, role),
+        }
+        return Response(DeploymentVariablesSerializer(body).data)

@@ -1,0 +1,166 @@
+"""Bare mirrors of the repositories applications deploy from, and checkouts of one commit for a build.
+
+A repository's content is hostile: git runs as a confined child (core.sandbox) with an empty environment,
+no terminal prompt, no system or global configuration, only the transports the repository may use, and a
+time limit. A checkout is extracted from `git archive` with tarfile's `data` filter (no absolute paths,
+no links leaving the tree, no device files) and a size bound.
+"""
+
+import contextlib
+import fcntl
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over, run_child
+
+NETWORK_SCHEMES = ("https", "http", "git")
+OPERATOR_SCHEMES = ("file",)
+CHECKOUT_MAX_BYTES = 2 * 1024**3
+# Read as the global configuration: `-c safe.directory` would not reach the upload-pack of a file:// clone.
+GIT_CONFIG = Path(__file__).with_name("gitconfig")
+
+
+class GitError(Exception):
+    """git failed; the message says why in words fit for the repository's owner."""
+
+
+def url_problem(url: str, *, operator: bool) -> str | None:
+    """Why `url` cannot be a repository's URL, or None. Credentials in URLs are refused (they would be
+    shown as `dsn`); `file://` is for operators, who may deploy from this host's own disk."""
+    parts = urlsplit(url)
+    allowed = NETWORK_SCHEMES + (OPERATOR_SCHEMES if operator else ())
+    if parts.scheme not in allowed:
+        return f"Use a URL starting with {', '.join(f'{scheme}://' for scheme in allowed)}."
+    if parts.scheme != "file" and not parts.hostname:
+        return "The URL needs a host name."
+    if parts.username or parts.password:
+        return "Do not put credentials in the URL: the repository must be readable without them."
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        return "The URL must not contain spaces or control characters."
+    return None
+
+
+def mirror_path(repository) -> Path:
+    return settings.APPCONTROL_REPOSITORIES_DIR / f"{repository.pk}.git"
+
+
+def _git_env(repository_url: str) -> dict[str, str]:
+    scheme = urlsplit(repository_url).scheme
+    return child_environment(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=str(GIT_CONFIG),
+        # Only the repository's own transport: never ext::, never a local path a URL was crafted to reach.
+        GIT_ALLOW_PROTOCOL=scheme,
+        GIT_ASKPASS="/bin/false",
+        SSH_ASKPASS="/bin/false",
+    )
+
+
+def _sandbox(repository_url: str, mirror: Path, writable: bool) -> Sandbox:
+    parts = urlsplit(repository_url)
+    source = (parts.path,) if parts.scheme == "file" else ()
+    if writable:
+        return Sandbox(read_only=(str(GIT_CONFIG), *source), writable=(str(mirror),), network=not source)
+    return Sandbox(read_only=(str(GIT_CONFIG), str(mirror)))
+
+
+def _run(argv: list[str], url: str, mirror: Path, *, doing: str) -> None:
+    """Run git on the mirror (writable); a failure says `doing` and git's reason."""
+    timeout = settings.APPCONTROL_GIT_TIMEOUT_SECONDS
+    result = run_child(
+        ["git", *argv],
+        sandbox=_sandbox(url, mirror, writable=True),
+        env=_git_env(url),
+        timeout=timeout,
+    )
+    if result.timed_out:
+        raise GitError(f"{doing}: git did not finish within {timeout:.0f} s.")
+    if not result.ok:
+        raise GitError(f"{doing}: {_last_lines(result.stderr) or f'git exited with code {result.returncode}.'}")
+
+
+def _last_lines(text: str, count: int = 3) -> str:
+    """git's reason: its first `fatal:`/`error:` line (what went wrong, not the advice after it), else the
+    last lines."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return " ".join(lines[-count:])
+
+
+@contextlib.contextmanager
+def _locked(mirror: Path):
+    """One git process at a time writes a mirror (two deployments fetching the same repository)."""
+    # Traversable, not listable: the sandbox's unprivileged uid reaches its own mirror only.
+    mirror.parent.mkdir(parents=True, exist_ok=True, mode=0o711)
+    with open(mirror.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def clone(repository) -> None:
+    """Make the bare mirror (again, from nothing)."""
+    mirror = mirror_path(repository)
+    with _locked(mirror):
+        shutil.rmtree(mirror, ignore_errors=True)
+        mirror.mkdir(mode=0o700)
+        hand_over(mirror)
+        argv = ["clone", "--mirror", "--quiet", "--", repository.url, str(mirror)]
+        _run(argv, repository.url, mirror, doing=f"Cannot clone {repository.url}")
+
+
+def fetch(repository) -> None:
+    mirror = mirror_path(repository)
+    if not (mirror / "HEAD").exists():
+        clone(repository)
+        return
+    with _locked(mirror):
+        argv = ["--git-dir", str(mirror), "fetch", "--prune", "--quiet", "origin"]
+        _run(argv, repository.url, mirror, doing=f"Cannot fetch {repository.url}")
+
+
+def _output(argv: list[str], repository, mirror: Path, stdout=subprocess.PIPE):
+    return Child(
+        ["git", "--git-dir", str(mirror), *argv],
+        _sandbox(repository.url, mirror, writable=False),
+        _git_env(repository.url),
+        settings.APPCONTROL_GIT_TIMEOUT_SECONDS,
+        stdout=stdout,
+    )
+
+
+def resolve(repository, branch: str) -> str:
+    """The commit the branch points at in the mirror."""
+    mirror = mirror_path(repository)
+    with _output(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"], repository, mirror) as child:
+        commit = child.stdout_pipe.read().decode().strip()
+        result = child.wait()
+    if not result.ok or not commit:
+        raise GitError(f"The branch {branch!r} does not exist in {repository.url}.")
+    return commit
+
+
+def export(repository, commit: str, destination: Path) -> None:
+    """Write the tree of `commit` into `destination` (an empty directory)."""
+    mirror = mirror_path(repository)
+    total = 0
+    with _output(["archive", "--format=tar", commit], repository, mirror) as child:
+        try:
+            with tarfile.open(fileobj=child.stdout_pipe, mode="r|") as archive:
+                for member in archive:
+                    total += max(member.size, 0)
+                    if total > CHECKOUT_MAX_BYTES:
+                        raise GitError(f"The commit's files exceed {CHECKOUT_MAX_BYTES // 1024**3} GiB.")
+                    archive.extract(member, destination, filter="data")
+        except tarfile.TarError as error:
+            raise GitError(f"Cannot read the commit's files: {error}") from error
+        result = child.wait()
+    if not result.ok:
+        raise GitError(_last_lines(result.stderr) or "git archive failed.")

@@ -1,0 +1,76 @@
+"""The router's configuration and upstream files, rebuilt from the database each time."""
+
+import contextlib
+import fcntl
+from pathlib import Path
+
+from django.conf import settings
+
+from appcontrol.applications.hosts import default_host, environment_hosts  # noqa: F401 - used by the pipeline
+from appcontrol.core.ids import encode_id
+from appcontrol.runtime.caddy import CaddyAdmin, Route, configuration, write_upstream
+
+from .models import Release
+
+
+def upstream_file(environment_id) -> Path:
+    return settings.APPCONTROL_ROUTER_DIR / "upstreams" / encode_id(environment_id)
+
+
+def upstream_switch(environment_id, port: int | None) -> None:
+    """Send the environment's traffic to the web process on `port` (at once, without a router reload); None
+    removes the file (the environment then answers 502 until a release serves)."""
+    path = upstream_file(environment_id)
+    if port is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_upstream(path, f"127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def locked():
+    """One writer of upstream files at a time: a switch holds it until its transaction commits, so the
+    reconciler never writes back an address it read before the switch."""
+    settings.APPCONTROL_ROUTER_DIR.mkdir(parents=True, exist_ok=True)
+    with open(settings.APPCONTROL_ROUTER_DIR / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _releases():
+    return Release.objects.select_related("environment__application", "deployment").prefetch_related(
+        "environment__domains"
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route(hosts=tuple(environment_hosts(release.environment)), upstream_file=str(upstream_file(release.pk)))
+        for release in _releases()
+        if release.deployment.port
+    ]
+
+
+def router() -> CaddyAdmin | None:
+    if settings.APPCONTROL_ROUTER == "off":
+        return None
+    return CaddyAdmin(str(settings.APPCONTROL_ROUTER_ADMIN_SOCKET))
+
+
+def router_configuration() -> dict:
+    return configuration(settings.APPCONTROL_ROUTER_BIND, str(settings.APPCONTROL_ROUTER_ADMIN_SOCKET), routes())
+
+
+def routes_apply(*, force: bool = False) -> bool:
+    """Make the router serve what the database says (a no-op when it already does); return whether it
+    loaded a new configuration. Raises RuntimeFailure when the router cannot be reached."""
+    admin = router()
+    if admin is None:
+        return False
+    for release in Release.objects.select_related("deployment"):
+        upstream_switch(release.environment_id, release.deployment.port)
+    config = router_configuration()
+    if force:
+        admin.load(config)
+        return True
+    return admin.ensure(config)

@@ -1,0 +1,59 @@
+"""What a driver is asked to build and run, and what it reports back."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Every container and service a driver starts carries these labels, so `list()` finds ours only.
+MANAGED_LABEL = "org.appcontrol.managed"
+ENVIRONMENT_LABEL = "org.appcontrol.environment"
+DEPLOYMENT_LABEL = "org.appcontrol.deployment"
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    context: Path  # the checked-out source tree holding the Dockerfile
+    tag: str
+    timeout: float
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one container may use. Tenant code is hostile: no capabilities, no privilege escalation."""
+
+    memory_bytes: int
+    pids: int = 512
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """A web process (`start`) or a one-off command (`run_once`) of a release."""
+
+    name: str
+    image: str
+    environment: dict[str, str]
+    limits: Limits
+    command: list[str] | None = None  # None: the image's CMD
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Running:
+    """A process a driver runs for us, as `list()` reports it."""
+
+    name: str
+    image: str
+    labels: dict[str, str]
+    state: str  # "running", "restarting", "exited", ...
+    restarts: int = 0
+
+
+@dataclass(frozen=True)
+class LogLine:
+    timestamp: str  # ISO 8601, UTC, as the engine reports it
+    stream: str  # "stdout" or "stderr"
+    message: str
+
+
+class RuntimeFailure(Exception):
+    """The engine refused or failed an operation; the message is fit to show the application's owner."""
