@@ -257,6 +257,9 @@ APPCONTROL_HEALTH_CHECK_PATH = os.environ.get("APPCONTROL_HEALTH_CHECK_PATH", "/
 APPCONTROL_HEALTH_CHECK_ATTEMPTS = _env_int("APPCONTROL_HEALTH_CHECK_ATTEMPTS", 300)
 # After the switch, requests already at the old release get this long to finish before it is stopped.
 APPCONTROL_DRAIN_SECONDS = _env_int("APPCONTROL_DRAIN_SECONDS", 5, minimum=0)
+# Environment logs (what releases print) are kept this many days, and at most this many lines per environment.
+APPCONTROL_LOG_RETENTION_DAYS = _env_int("APPCONTROL_LOG_RETENTION_DAYS", 14)
+APPCONTROL_LOG_MAX_LINES = _env_int("APPCONTROL_LOG_MAX_LINES", 100_000)
 # Environments answer at <application>-<environment>.<APPCONTROL_APPS_DOMAIN> and at their domains.
 APPCONTROL_APPS_DOMAIN = os.environ.get("APPCONTROL_APPS_DOMAIN", "localhost")
 # The router: "embedded" (`appcontrol serve` runs Caddy), "external" (an operator's Caddy, reached on

@@ -47,3 +47,14 @@ def test_service_functions_do_not_import_their_job_runners(layer):
     services = SOURCE / layer / "services.py"
     if services.exists():
         assert f"appcontrol.{layer}.tasks" not in imported_modules(services)
+
+
+def test_the_runtime_drivers_import_neither_django_nor_the_rest_of_appcontrol():
+    offences = [
+        f"{path.relative_to(SOURCE)} imports {module}"
+        for path in modules_of("runtime")
+        for module in imported_modules(path)
+        if module.split(".")[0] == "django"
+        or (module.startswith("appcontrol.") and not module.startswith("appcontrol.runtime"))
+    ]
+    assert not offences, offences

@@ -17,9 +17,10 @@ import pytest
 
 from appcontrol.applications.models import Environment
 from appcontrol.deployments import services
-from appcontrol.runtime.caddy import CaddyAdmin, bootstrap_configuration, caddy_binary
+from appcontrol.runtime.caddy import CaddyAdmin, bootstrap_configuration, caddy_binary, caddy_environment
 from appcontrol.runtime.docker_engine import DockerDriver
 from appcontrol.runtime.specs import RuntimeFailure
+from appcontrol.runtime.swarm_engine import SwarmDriver
 
 from .engine import require_engine
 
@@ -41,7 +42,9 @@ def caddy():
     boot = directory / "boot.json"
     boot.write_text(json.dumps(bootstrap_configuration(str(admin_socket))))
     log = open(directory / "caddy.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([caddy_binary(), "run", "--config", str(boot)], stdout=log, stderr=log)
+    process = subprocess.Popen(
+        [caddy_binary(), "run", "--config", str(boot)], stdout=log, stderr=log, env=caddy_environment(directory)
+    )
     for _ in range(100):
         try:
             CaddyAdmin(str(admin_socket)).current()
@@ -59,12 +62,14 @@ def caddy():
 
 
 @pytest.fixture
-def engine(settings, caddy):
-    """Deployments on the test engine, routed through Caddy on a port of their own; everything they
-    started is removed afterwards."""
+def engine(request, settings, caddy):
+    """Deployments on the test engine (the `docker` driver, or `swarm` with an indirect parameter on a
+    single-node swarm), routed through Caddy on a port of their own; everything they started is removed
+    afterwards."""
     host = require_engine()
+    kind = getattr(request, "param", "docker")
     settings.APPCONTROL_DOCKER_HOST = host
-    settings.APPCONTROL_RUNTIME_DRIVER = "docker"
+    settings.APPCONTROL_RUNTIME_DRIVER = kind
     settings.APPCONTROL_ROUTER = "external"
     settings.APPCONTROL_ROUTER_ADMIN_SOCKET = caddy
     settings.APPCONTROL_ROUTER_DIR = settings.DATA_DIR / "router" / uuid.uuid4().hex
@@ -74,9 +79,18 @@ def engine(settings, caddy):
     # Jobs run inline here; a heartbeat thread writing beside them would lock SQLite's shared test database.
     settings.APPCONTROL_JOB_HEARTBEAT_SECONDS = 3600
     driver = DockerDriver(host)
+    if kind == "swarm":
+        swarm_ensure(driver)
+        driver = SwarmDriver(host)
     yield driver
     for running in driver.list():
         driver.stop(running.name, grace_seconds=0)
+
+
+def swarm_ensure(driver: DockerDriver) -> None:
+    """Make the test engine a single-node swarm (once; it stays one, plain containers work on as before)."""
+    if driver.client.info().get("Swarm", {}).get("LocalNodeState") != "active":
+        driver.client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
 
 
 @dataclass

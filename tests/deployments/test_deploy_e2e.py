@@ -4,6 +4,7 @@ served through a real Caddy, by host name."""
 import pytest
 
 from appcontrol.applications.models import EnvironmentVariable
+from appcontrol.deployments.logs import collect_all
 from appcontrol.deployments.models import Build, Release
 
 from .fixtures import RequestLoop, through_router
@@ -14,6 +15,7 @@ def environment(world, slug):
     return world.apps["acme"].environments.get(slug=slug)
 
 
+@pytest.mark.parametrize("engine", ["docker", "swarm"], indirect=True)
 def test_deploy_builds_releases_and_serves_by_host_name(world, run_jobs, engine, deployable, settings):
     test = environment(world, "test")
     EnvironmentVariable.objects.create(environment=test, name="GREETING", value="hello")
@@ -31,6 +33,17 @@ def test_deploy_builds_releases_and_serves_by_host_name(world, run_jobs, engine,
     assert "Health check" in log and "Done: the new release serves." in log
     env_detail = world.client("member").get(f"/apps/v3/environments/{deployment['environment']}/").json()
     assert env_detail["last_finished_deployment"] == {"uuid": deployment["uuid"]}
+
+    # What the app printed reaches the environment's log, in order, after the release command's lines.
+    through_router(settings, test, "/second")
+    collect_all(engine)
+    logs = world.client("member").get(f"/apps/v3/environments/{deployment['environment']}/logs/").json()
+    lines = [(entry["service"], entry["message"]) for entry in logs["results"]]
+    assert ("release", "release: migrating the test database") in lines
+    web = [message for service, message in lines if service == "web"]
+    assert web[0].startswith("demo 1 starting on port") and web[-2:] == ["GET / 200", "GET /second 200"]
+    collect_all(engine)  # collecting again adds nothing twice
+    assert world.client("member").get(logs["next"]).json()["results"] == []
 
 
 def test_auto_reuses_the_build_of_the_same_commit_and_force_rebuilds(world, run_jobs, engine, deployable, settings):
@@ -54,6 +67,7 @@ def test_adopt_without_a_build_fails_clearly(world, run_jobs, engine, deployable
     assert deployment_log(world, deployment).splitlines()[-1].endswith(deployment["errors"])
 
 
+@pytest.mark.parametrize("engine", ["docker", "swarm"], indirect=True)
 def test_redeploy_drops_no_request_and_switches_to_the_new_version(
     world, run_jobs, engine, deployable, demo_repository, settings
 ):
@@ -70,6 +84,7 @@ def test_redeploy_drops_no_request_and_switches_to_the_new_version(
     assert len(engine.list()) == 1  # the old release was retired
 
 
+@pytest.mark.parametrize("engine", ["docker", "swarm"], indirect=True)
 def test_rollback_re_releases_an_earlier_build_without_dropping_requests(
     world, run_jobs, engine, deployable, demo_repository, settings
 ):

@@ -47,6 +47,8 @@ def running_server(data_dir: Path, workers: int = 1, **extra_env: str):
         APPCONTROL_JOB_HEARTBEAT_SECONDS="1",
         APPCONTROL_JOB_STALE_SECONDS="4",
         APPCONTROL_SCHEDULER_INTERVAL_SECONDS="1",
+        # Each test server's router (when Caddy is installed) on a port of its own.
+        APPCONTROL_ROUTER_BIND=f"127.0.0.1:{free_port()}",
     )
     env.update(extra_env)
     port = free_port()
@@ -87,6 +89,59 @@ def running_server(data_dir: Path, workers: int = 1, **extra_env: str):
         "for i in ServiceInstance.objects.select_related('service'): engine_for(i.service.engine).deprovision(i)"
     )
     subprocess.run([*appcontrol, "shell", "-c", cleanup], env=env, check=True)
+
+
+DIVIO_CLI = Path(__file__).resolve().parents[2] / ".venv-divio" / "bin" / "divio"
+DIVIO_SHIMS = Path(__file__).with_name("divio_cli_shims")
+
+
+def divio_cli(server, tmp_path_factory, compose: str = "") -> dict:
+    """The official divio-cli, configured for `server` in a home of its own, in a project folder for the demo
+    application. `run(*args, check=True)` runs `divio -z URL … --remote-id APP` and returns the result."""
+    binary = Path(os.environ.get("DIVIO_CLI", DIVIO_CLI))
+    if not binary.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"divio-cli is not installed at {binary} (make test installs it)")
+        pytest.skip("divio-cli is not installed; `make test` installs it into .venv-divio")
+    home = tmp_path_factory.mktemp("divio-home")
+    (home / ".config" / "divio").mkdir(parents=True)
+    # No update check, no error reporting, and the compose command through the stand-in.
+    (home / ".config" / "divio" / "config.json").write_text(
+        json.dumps({"update_check_timestamp": 9999999999, "sentry-dsn": "", "docker-compose": ["docker", "compose"]})
+    )
+    (home / ".netrc").write_text(f"machine 127.0.0.1\n  login api@demo.example\n  password {server['token']}\n")
+    (home / ".netrc").chmod(0o600)
+    _, _, apps = get(f"{server['url']}/apps/v3/applications/?slug=example-application", server["token"])
+    app = apps["results"][0]["uuid"]
+    project = tmp_path_factory.mktemp("divio-project")
+    (project / ".divio").mkdir()
+    (project / ".divio" / "config.json").write_text(
+        json.dumps({"application_uuid": app, "id": 1, "slug": "example-application", "zone": server["url"]})
+    )
+    if compose:
+        (project / "docker-compose.yml").write_text(compose)
+    env = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "PATH": f"{DIVIO_SHIMS}:{os.environ['PATH']}",
+        "LANG": "C.UTF-8",
+    }
+
+    def run(*args, cwd=project, check=True, timeout=180):
+        result = subprocess.run(
+            [str(binary), "-z", server["url"], *args, "--remote-id", app],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+            return result.stdout
+        return result
+
+    return {"run": run, "project": project, "app": app}
 
 
 @pytest.fixture(scope="module")

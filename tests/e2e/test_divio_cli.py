@@ -6,7 +6,6 @@ here is a folder with `.divio/config.json` and a compose file, and `docker` is a
 """
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from .conftest import get
+from .conftest import divio_cli, get
 
 REPO = Path(__file__).resolve().parents[2]
 SHIMS = Path(__file__).with_name("divio_cli_shims")
@@ -31,51 +30,11 @@ COMPOSE = """services:
 
 @pytest.fixture(scope="module")
 def divio(server, tmp_path_factory):
-    binary = Path(os.environ.get("DIVIO_CLI", REPO / ".venv-divio" / "bin" / "divio"))
-    if not binary.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"divio-cli is not installed at {binary} (make test installs it)")
-        pytest.skip("divio-cli is not installed; `make test` installs it into .venv-divio")
     if not os.environ.get("APPCONTROL_POSTGRES_URL"):
         if os.environ.get("APPCONTROL_REQUIRE_POSTGRES") == "1":
             pytest.fail("divio-cli's push db needs PostgreSQL service instances: set APPCONTROL_POSTGRES_URL")
         pytest.skip("divio-cli's push db needs PostgreSQL service instances (APPCONTROL_POSTGRES_URL)")
-    home = tmp_path_factory.mktemp("divio-home")
-    (home / ".config" / "divio").mkdir(parents=True)
-    # No update check, no error reporting, and the compose command through the stand-in.
-    (home / ".config" / "divio" / "config.json").write_text(
-        json.dumps({"update_check_timestamp": 9999999999, "sentry-dsn": "", "docker-compose": ["docker", "compose"]})
-    )
-    (home / ".netrc").write_text(f"machine 127.0.0.1\n  login api@demo.example\n  password {server['token']}\n")
-    (home / ".netrc").chmod(0o600)
-    _, _, apps = get(f"{server['url']}/apps/v3/applications/?slug=example-application", server["token"])
-    app = apps["results"][0]["uuid"]
-    project = tmp_path_factory.mktemp("divio-project")
-    (project / ".divio").mkdir()
-    (project / ".divio" / "config.json").write_text(
-        json.dumps({"application_uuid": app, "id": 1, "slug": "example-application", "zone": server["url"]})
-    )
-    (project / "docker-compose.yml").write_text(COMPOSE)
-    env = {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "PATH": f"{SHIMS}:{os.environ['PATH']}",
-        "LANG": "C.UTF-8",
-    }
-
-    def run(*args, cwd=project):
-        result = subprocess.run(
-            [str(binary), "-z", server["url"], *args, "--remote-id", app],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    return {"run": run, "project": project, "app": app}
+    return divio_cli(server, tmp_path_factory, compose=COMPOSE)
 
 
 def api(server, path):

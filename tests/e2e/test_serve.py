@@ -2,6 +2,7 @@
 
 import signal
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +20,28 @@ def test_seed_requests_work_with_curl_semantics(server):
     app_uuid = body["results"][0]["uuid"]
     status, _, body = get(f"{url}/apps/v3/environments/?application={app_uuid}", token)
     assert sorted(env["slug"] for env in body["results"]) == ["live", "test"]
+
+
+def test_serve_runs_the_router_and_the_reconciler_loads_its_routes(server):
+    """With Caddy installed (`make test` installs it), `serve` starts it on APPCONTROL_ROUTER_BIND and the
+    reconciler loads the routes: an unknown host gets the router's own 404."""
+    from appcontrol.runtime.caddy import NOT_FOUND_BODY
+
+    from .conftest import wait_for
+
+    router = server["env"]["APPCONTROL_ROUTER_BIND"]
+
+    def answer():
+        request = urllib.request.Request(f"http://{router}/", headers={"Host": "nobody.localhost"})
+        try:
+            urllib.request.urlopen(request, timeout=2)  # noqa: S310 - loopback
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+        except OSError:
+            return None
+
+    assert wait_for(answer, timeout=30) == (404, NOT_FOUND_BODY)
+    assert (server["data_dir"] / "router" / "admin.sock").is_socket()
 
 
 def test_docs_and_static_assets_are_served_without_a_cdn(server):

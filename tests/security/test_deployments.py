@@ -1,6 +1,8 @@
 """Repositories, checkouts and releases are tenant input: each attack here has a defence that a test shows."""
 
+import io
 import subprocess
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import pytest
 
 from appcontrol.applications.models import Repository
 from appcontrol.core.ids import encode_id
+from appcontrol.core.sandbox import private_directory
 from appcontrol.deployments import git
 from appcontrol.runtime.caddy import configuration
 from tests.conftest import api_url
@@ -42,15 +45,38 @@ def test_git_itself_refuses_other_transports_even_if_a_url_got_past_validation(w
     assert not marker.exists()
 
 
-def test_a_checkout_never_writes_outside_its_directory(world, demo_repository, tmp_path):
-    (demo_repository.path / "escape").symlink_to("/etc")
+@pytest.mark.parametrize("target", ["/etc/shadow", "../../../../etc", "inside/../../outside"])
+def test_a_checkout_with_a_link_leading_out_is_refused(world, demo_repository, target):
+    (demo_repository.path / ".dockerignore").symlink_to(target)  # the build would read it as this process
     demo_repository.commit("a link leaving the tree")
     repository = Repository.objects.create(organisation=world.acme, url=demo_repository.url)
     git.clone(repository)
     commit = git.resolve(repository, "main")
-    with pytest.raises(git.GitError, match="Cannot read the commit's files"):
-        git.export(repository, commit, tmp_path)
-    assert not (tmp_path / "escape").exists()
+    with private_directory() as checkout, pytest.raises(git.GitError, match="link leading out of the repository"):
+        git.export(repository, commit, checkout)
+
+
+def test_unpacking_a_checkout_writes_nowhere_but_its_directory(tmp_path):
+    """A crafted archive (a link to a directory outside, then a file through it) cannot write outside: tar
+    runs confined, with only the checkout writable."""
+    outside = Path(tempfile.mkdtemp(prefix="appcontrol-outside-"))
+    outside.chmod(0o755)
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        link = tarfile.TarInfo("escape")
+        link.type, link.linkname = tarfile.SYMTYPE, str(outside)
+        tar.addfile(link)
+        payload = tarfile.TarInfo("escape/pwned")
+        payload.size = 5
+        tar.addfile(payload, io.BytesIO(b"owned"))
+    archive.seek(0)
+    with private_directory() as checkout:
+        try:
+            git.extract(archive, checkout)
+        except git.GitError:
+            pass  # tar may refuse; what matters is where nothing was written
+    assert list(outside.iterdir()) == []
+    outside.rmdir()
 
 
 def test_the_router_s_admin_api_is_on_a_unix_socket_never_on_a_port_releases_share():

@@ -6,11 +6,14 @@ from .resources import (
     BackupRestores,
     Backups,
     BackupSchedules,
+    Builds,
+    Deployments,
     Domains,
     Environments,
     EnvironmentVariables,
     Organisations,
     Regions,
+    Repositories,
     ServiceInstanceBackups,
     ServiceInstances,
     Services,
@@ -25,7 +28,7 @@ class Client:
 
     Resource clients: `applications`, `environments`, `environment_variables`, `domains`, `services`,
     `service_instances`, `backups`, `service_instance_backups`, `backup_restores`, `backup_schedules`,
-    `regions`, `organisations`.
+    `regions`, `organisations`, `repositories`, `builds`, `deployments`.
     """
 
     def __init__(self, base_url: str, token: str | None, *, timeout: float = 30.0, retries: int = 4):
@@ -47,6 +50,9 @@ class Client:
         self.environment_variables = EnvironmentVariables(self)
         self.domains = Domains(self)
         self.backup_schedules = BackupSchedules(self)
+        self.repositories = Repositories(self)
+        self.builds = Builds(self)
+        self.deployments = Deployments(self)
 
     @classmethod
     def from_env(cls, base_url: str | None = None, token: str | None = None, **options) -> "Client":

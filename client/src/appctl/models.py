@@ -69,6 +69,18 @@ class Environment(Model):
     slug: str
     application: str | None = None
     branch: str | None = None
+    url: str | None = None
+    last_finished_deployment: dict | None = None
+
+    def deployments(self, **filters) -> Iterator[Deployment]:
+        return self.client.deployments.list(environment=self.uuid, **filters)
+
+    def logs(
+        self, *, since: datetime | None = None, follow: bool = False, interval: float = 2.0, lines: int = 100
+    ) -> Iterator[dict]:
+        """The environment's log lines (`timestamp`, `service`, `message`), oldest first: the newest `lines`,
+        or every line from `since`; with `follow`, then new lines as they arrive (stop iterating to stop)."""
+        return self.client.environments.logs(self.uuid, since=since, follow=follow, interval=interval, lines=lines)
 
     def backups(self, **filters) -> Iterator[Backup]:
         return self.client.backups.list(environment=self.uuid, **filters)
@@ -174,3 +186,58 @@ class BackupDownloadItem(Model):
     download_url: str | None = None
     size: int | None = None
     sha256: str | None = None
+
+
+class Repository(Waitable):
+    organisation: str | None = None
+    url: str
+    state: str | None = None
+    reason: str = ""
+
+    def refresh(self) -> Repository:
+        return self.client.repositories.get(self.uuid)
+
+    @property
+    def done(self) -> bool:
+        """Cloned, or found unusable (`reason` says why)."""
+        return self.state in ("CLONED", "INVALID")
+
+
+class Build(Model):
+    application: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    image: str | None = None
+    state: str | None = None
+    success: bool | None = None
+    created_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    def logs(self) -> str:
+        return self.client.builds.logs(self.uuid)
+
+
+class Deployment(Waitable):
+    environment: str
+    application: str | None = None
+    build: str | None = None
+    build_mode: str | None = None
+    commit: str | None = None
+    status: str | None = None
+    percent: int = 0
+    success: bool | None = None
+    errors: str = ""
+    environment_variables: list[str] = []
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    def refresh(self) -> Deployment:
+        return self.client.deployments.get(self.uuid)
+
+    @property
+    def done(self) -> bool:
+        """Ended, whatever the outcome (`success` says which)."""
+        return self.ended_at is not None
+
+    def logs(self) -> str:
+        return self.client.deployments.logs(self.uuid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +17,13 @@ from .models import (
     Backup,
     BackupDownloadItem,
     BackupRestore,
+    Build,
+    Deployment,
     Environment,
     Model,
     Organisation,
     Region,
+    Repository,
     Service,
     ServiceInstance,
     ServiceInstanceBackup,
@@ -121,6 +125,71 @@ class Environments(Resource):
             ],
             f"No environment {slug!r} in application {application}.",
         )
+
+    def logs(
+        self, uuid: str, *, since: datetime | None = None, follow: bool = False, interval: float = 2.0, lines: int = 100
+    ) -> Iterator[dict]:
+        """Log lines oldest first: the newest `lines`, or with `since` every line from then on; with `follow`,
+        then new lines as they arrive, forever (stop iterating to stop)."""
+        transport = self.client.transport
+        params: dict = {"page_size": min(lines, 1000)}
+        if since is not None:
+            params["from_ts"] = since.astimezone(UTC).isoformat()
+        newest = transport.get_json(f"{self.path}{uuid}/logs/", params)
+        pages, page, asked = [newest], newest, None
+        # With `since`, walk back to it. Once nothing is older, `previous` is the URL just asked for (on the
+        # first page, one without a `before` cursor).
+        while since is not None and page["results"] and "before=" in page["previous"] and page["previous"] != asked:
+            asked = page["previous"]
+            page = transport.get_json(asked)
+            pages.append(page)
+        for page in reversed(pages):
+            yield from page["results"]
+        following = newest["next"]
+        while follow:
+            time.sleep(interval)
+            page = transport.get_json(following)
+            yield from page["results"]
+            following = page["next"]
+
+
+class Repositories(Resource):
+    path = "/apps/v3/repositories/"
+    model = Repository
+
+
+class Builds(Resource):
+    path = "/apps/v3/builds/"
+    model = Build
+
+    def logs(self, uuid: str) -> str:
+        return self.client.transport.get_json(f"{self.path}{uuid}/logs")["logs"]
+
+
+class Deployments(Resource):
+    path = "/apps/v3/deployments/"
+    model = Deployment
+
+    def create(  # type: ignore[override]  # the fields a deployment takes, still `create(**fields)` to call
+        self, *, environment: str, build_mode: str | None = None, build: str | None = None
+    ) -> Deployment:
+        """Start a deployment of an environment; `.wait()` on the answer follows it to its end."""
+        fields = {"environment": environment}
+        if build_mode is not None:
+            fields["build_mode"] = build_mode.upper()
+        if build is not None:
+            fields["build"] = build
+        return super().create(**fields)
+
+    def rollback(self, *, environment: str, build: str) -> Deployment:
+        """Release an earlier successful build again (nothing is rebuilt)."""
+        return self.create(environment=environment, build=build)
+
+    def logs(self, uuid: str) -> str:
+        return self.client.transport.get_json(f"{self.path}{uuid}/logs")["logs"]
+
+    def environment_variables(self, uuid: str) -> dict:
+        return self.client.transport.get_json(f"{self.path}{uuid}/environment-variables")["environment_variables"]
 
 
 class ServiceInstances(Resource):

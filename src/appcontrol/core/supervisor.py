@@ -18,6 +18,11 @@ class Program:
     name: str
     argv: list[str]
     essential: bool = False  # when it stops, everything stops; otherwise it is restarted
+    env: dict[str, str] | None = None  # None: the supervisor's own environment
+
+
+def _start(program: Program) -> subprocess.Popen:
+    return subprocess.Popen(program.argv, env=program.env)
 
 
 class Supervisor:
@@ -31,7 +36,9 @@ class Supervisor:
         """Run until stopped; return the essential program that stopped on its own, if that is why."""
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        self.processes = {name: subprocess.Popen(program.argv) for name, program in self.programs.items()}
+        self.processes = {
+            name: subprocess.Popen(program.argv, env=program.env) for name, program in self.programs.items()
+        }
         try:
             while not self.stopping:
                 for name, process in list(self.processes.items()):
@@ -43,7 +50,7 @@ class Supervisor:
                     # Jobs a dead worker was running are failed by the reaper once their heartbeat stops.
                     self.say(f"The {name} stopped (exit code {process.returncode}); restarting it.")
                     time.sleep(RESTART_DELAY_SECONDS)
-                    self.processes[name] = subprocess.Popen(program.argv)
+                    self.processes[name] = _start(program)
                 time.sleep(POLL_SECONDS)
             return None
         finally:

@@ -1,12 +1,18 @@
 """Demo content: real service instances, with rows and files in `live` so a backup has something to hold."""
 
+import shutil
 import sqlite3
+import subprocess
 from contextlib import closing
+from pathlib import Path
 
 import psycopg
+from django.conf import settings
+from django.utils import timezone
 
-from appcontrol.applications.models import Application, EnvironmentVariable
+from appcontrol.applications.models import Application, EnvironmentVariable, Repository
 from appcontrol.backups.schedules import schedule_ensure
+from appcontrol.deployments import git
 from appcontrol.services.engines import engine_for
 from appcontrol.services.models import Engine, Service, ServiceInstance, ServiceStatus
 from appcontrol.services.services import service_instance_provision
@@ -56,3 +62,47 @@ def _fill(instance: ServiceInstance) -> None:
     with psycopg.connect(url) as db:
         db.execute(create)
         db.cursor().executemany("INSERT INTO notes VALUES (%s, %s) ON CONFLICT DO NOTHING", DEMO_ROWS)
+
+
+WEBAPP = Path(__file__).with_name("webapp")
+RELEASE_COMMANDS = [{"label": "migrate", "command": "python3 /app/release.py"}]
+
+
+def demo_repository(application: Application) -> Repository:
+    """A local git repository holding the demo web application, as the application's repository (cloned
+    inline, so a deployment can start as soon as the command returns)."""
+    source = settings.DATA_DIR / "demo-webapp"
+    if not (source / ".git").exists():
+        shutil.copytree(WEBAPP, source, dirs_exist_ok=True)
+        for argv in (
+            ["init", "--quiet", "--initial-branch", "main"],
+            ["add", "--all"],
+            [
+                "-c",
+                "user.name=appcontrol demo",
+                "-c",
+                "user.email=demo@appcontrol.invalid",
+                "commit",
+                "-qm",
+                "Demo app",
+            ],
+        ):
+            # The operator's own git on the demo's own files: nothing here comes from a tenant.
+            subprocess.run(["git", "-C", str(source), *argv], check=True, capture_output=True, timeout=60)  # noqa: S607
+    url = f"file://{source}"
+    repository = application.repository
+    if repository is None or repository.url != url:
+        repository = Repository.objects.create(organisation=application.organisation, url=url)
+        application.repository = repository
+        application.release_commands = RELEASE_COMMANDS
+        application.save(update_fields=["repository", "release_commands"])
+    if repository.state != Repository.State.CLONED:
+        try:
+            git.clone(repository)
+            state, reason = Repository.State.CLONED, ""
+        except git.GitError as error:
+            # Confined git runs as an unprivileged uid without bubblewrap: the data dir must be readable to it.
+            state, reason = Repository.State.INVALID, str(error)
+        Repository.objects.filter(pk=repository.pk).update(state=state, reason=reason, ended_at=timezone.now())
+        repository.refresh_from_db()
+    return repository

@@ -8,9 +8,9 @@ no links leaving the tree, no device files) and a size bound.
 
 import contextlib
 import fcntl
+import os
 import shutil
 import subprocess
-import tarfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -148,19 +148,46 @@ def resolve(repository, branch: str) -> str:
 
 
 def export(repository, commit: str, destination: Path) -> None:
-    """Write the tree of `commit` into `destination` (an empty directory)."""
+    """Write the tree of `commit` into `destination` (an empty directory the sandbox's uid may write)."""
     mirror = mirror_path(repository)
-    total = 0
-    with _output(["archive", "--format=tar", commit], repository, mirror) as child:
-        try:
-            with tarfile.open(fileobj=child.stdout_pipe, mode="r|") as archive:
-                for member in archive:
-                    total += max(member.size, 0)
-                    if total > CHECKOUT_MAX_BYTES:
-                        raise GitError(f"The commit's files exceed {CHECKOUT_MAX_BYTES // 1024**3} GiB.")
-                    archive.extract(member, destination, filter="data")
-        except tarfile.TarError as error:
-            raise GitError(f"Cannot read the commit's files: {error}") from error
-        result = child.wait()
+    with _output(["archive", "--format=tar", commit], repository, mirror) as archive:
+        extract(archive.stdout_pipe, destination)
+        result = archive.wait()
     if not result.ok:
-        raise GitError(_last_lines(result.stderr) or "git archive failed.")
+        raise GitError(f"Cannot read commit {commit[:12]}: {_last_lines(result.stderr) or 'git archive failed.'}")
+    links_stay_inside(destination)
+
+
+def extract(stream, destination: Path) -> None:
+    """Unpack a tar stream into `destination` with GNU tar, confined: only `destination` is writable to it,
+    so no member (a link, a path through a link, `..`) can write anywhere else, whatever tar lets through.
+    Python's `tarfile` filters are not relied on (CVE-2025-4517). At most CHECKOUT_MAX_BYTES pass."""
+    argv = ["tar", "--extract", "--no-same-owner", "--no-same-permissions", "--directory", str(destination)]
+    sandbox = Sandbox(writable=(str(destination),))
+    timeout = settings.APPCONTROL_GIT_TIMEOUT_SECONDS
+    with Child(argv, sandbox, child_environment(), timeout, stdin=subprocess.PIPE) as tar:
+        total = 0
+        try:
+            while chunk := stream.read(1024 * 1024):
+                total += len(chunk)
+                if total > CHECKOUT_MAX_BYTES:
+                    raise GitError(f"The commit's files exceed {CHECKOUT_MAX_BYTES // 1024**3} GiB.")
+                tar.stdin_pipe.write(chunk)
+            tar.stdin_pipe.close()
+        except BrokenPipeError:
+            pass  # tar stopped early: its exit status says why
+        result = tar.wait()
+    if not result.ok:
+        raise GitError(f"Cannot unpack the commit's files: {_last_lines(result.stderr) or 'tar failed.'}")
+
+
+def links_stay_inside(root: Path) -> None:
+    """Refuse a checkout holding a symbolic link that leads out of it: the build context is read by this
+    process (`.dockerignore`, the Dockerfile), which must never follow a tenant's link to a host file."""
+    top = root.resolve()
+    for path in root.rglob("*"):
+        if path.is_symlink() and not path.resolve().is_relative_to(top):
+            raise GitError(
+                f"The commit holds a link leading out of the repository: {path.relative_to(root)} -> "
+                f"{os.readlink(path)}. Links must point inside the repository."
+            )

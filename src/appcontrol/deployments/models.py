@@ -74,6 +74,8 @@ class Deployment(JobRow):
     # The web process this deployment started; it serves once the deployment succeeded.
     container = models.CharField(max_length=200, blank=True)
     port = models.PositiveIntegerField(null=True, blank=True)
+    # How far its web process's output has been collected into LogEntry (nanoseconds since the epoch).
+    logs_collected_ns = models.BigIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -87,6 +89,23 @@ class Deployment(JobRow):
 
     def __str__(self):
         return f"deployment {self.pk} of {self.environment_id}"
+
+
+class LogEntry(models.Model):
+    """A line an environment's processes printed (`web`) or its release commands (`release`)."""
+
+    id = models.BigAutoField(primary_key=True)
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="log_entries", db_index=False)
+    timestamp = models.DateTimeField()
+    service = models.CharField(max_length=20)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["environment", "id"]), models.Index(fields=["timestamp"])]
+
+    def __str__(self):
+        return f"{self.timestamp} {self.service} {self.message[:40]}"
 
 
 class Release(models.Model):

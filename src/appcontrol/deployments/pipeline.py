@@ -9,10 +9,8 @@ successful in one transaction: if the router refuses, none of it happens.
 
 import random
 import socket
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -20,12 +18,13 @@ from django.utils import timezone
 
 from appcontrol.applications.models import Environment, EnvironmentVariable
 from appcontrol.core.ids import encode_id
-from appcontrol.core.jobs import append_log, check_deadline, log, scratch_directory, time_left
+from appcontrol.core.jobs import append_log, check_deadline, log, time_left
+from appcontrol.core.sandbox import private_directory
 from appcontrol.runtime.driver import Driver
 from appcontrol.runtime.health import probe
 from appcontrol.runtime.specs import DEPLOYMENT_LABEL, ENVIRONMENT_LABEL, BuildSpec, Limits, ProcessSpec, RuntimeFailure
 
-from . import git, routing, services
+from . import git, logs, routing, services
 from .engine import driver as configured_driver
 from .models import Build, BuildMode, Deployment, Release, Status
 
@@ -47,10 +46,12 @@ def step(deployment: Deployment, status: str, percent: int) -> None:
 
 
 class LogStream:
-    """Output lines into one or more rows' logs, written in batches (a build prints thousands)."""
+    """Output lines into one or more rows' logs (and, for release commands, the environment's log),
+    written in batches: a build prints thousands."""
 
-    def __init__(self, *targets):
+    def __init__(self, *targets, environment_id=None):
         self.targets, self.pending, self.flushed_at = targets, [], time.monotonic()
+        self.environment_id = environment_id
         self.lock = threading.Lock()
 
     def __call__(self, line: str) -> None:
@@ -65,6 +66,8 @@ class LogStream:
             lines, self.pending, self.flushed_at = self.pending, [], time.monotonic()
         for model, pk in self.targets:
             append_log(model, pk, lines)
+        if self.environment_id is not None and lines:
+            logs.entries_add(self.environment_id, "release", lines)
 
 
 def container_name(deployment: Deployment, role: str) -> str:
@@ -130,8 +133,7 @@ def build_image(deployment, application, repository, commit: str, engine: Driver
     Deployment.objects.filter(pk=deployment.pk).update(build=build)
     log(f"Building {build.image} (build {encode_id(build.pk)})")
     output = LogStream((Build, build.pk), (Deployment, deployment.pk))
-    with tempfile.TemporaryDirectory(prefix="appcontrol-build-", dir=scratch_directory()) as directory:
-        context = Path(directory)
+    with private_directory() as context:
         git.export(repository, commit, context)
         if not (context / "Dockerfile").is_file():
             raise DeploymentFailed(f"Commit {commit[:12]} has no Dockerfile at the top of the repository.")
@@ -217,7 +219,7 @@ def run_release(deployment: Deployment, environment: Environment, build: Build, 
     for number, entry in enumerate(environment.application.release_commands, start=1):
         label, command = entry.get("label") or f"command {number}", entry["command"]
         log(f"Release command {label!r}: {command}")
-        output = LogStream((Deployment, deployment.pk))
+        output = LogStream((Deployment, deployment.pk), environment_id=environment.pk)
         timeout = min(settings.APPCONTROL_RELEASE_COMMAND_TIMEOUT_SECONDS, time_left())
         spec = process_spec(deployment, build.image, f"release-{number}", variables, ["/bin/sh", "-c", command])
         try:
@@ -296,6 +298,7 @@ def switch(deployment: Deployment, environment: Environment) -> Deployment | Non
 def retire(previous: Deployment, engine: Driver) -> None:
     """Let requests already at the old release finish, then stop it."""
     time.sleep(settings.APPCONTROL_DRAIN_SECONDS)
+    logs.collect(previous, engine)  # its last lines, before they go with it
     try:
         engine.stop(previous.container, grace_seconds=STOP_GRACE_SECONDS)
         log(f"Stopped the previous release {previous.container}.")

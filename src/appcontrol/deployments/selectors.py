@@ -1,7 +1,7 @@
 """Querysets of what a request may see."""
 
 from appcontrol.accounts.selectors import visible
-from appcontrol.applications.selectors import repositories_visible  # noqa: F401 - the repository API's scope
+from appcontrol.applications.selectors import environments_visible, repositories_visible  # noqa: F401 - API scopes
 
 from .models import Build, Deployment
 

@@ -78,8 +78,19 @@ def admin_listen(socket_path: str) -> str:
 
 
 def bootstrap_configuration(admin_socket: str) -> dict:
-    """What Caddy starts with: only its admin API; routes are loaded from the database afterwards."""
-    return {"admin": {"listen": admin_listen(admin_socket)}}
+    """What Caddy starts with: only its admin API; routes are loaded from the database afterwards (so Caddy
+    need not save its configuration: `persist` off)."""
+    return {"admin": {"listen": admin_listen(admin_socket), "config": {"persist": False}}}
+
+
+def caddy_environment(directory: Path) -> dict[str, str]:
+    """Caddy's environment: its own files (storage, any state) under `directory`, never in a home directory."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(directory),
+        "XDG_CONFIG_HOME": str(directory / "config"),
+        "XDG_DATA_HOME": str(directory / "data"),
+    }
 
 
 def configuration(listen: str, admin_socket: str, routes: list[Route]) -> dict:

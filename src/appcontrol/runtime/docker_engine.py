@@ -19,6 +19,7 @@ from .specs import MANAGED_LABEL, BuildSpec, Limits, LogLine, ProcessSpec, Runni
 # Output a container may keep in the engine's own log files, per container.
 LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}
 TIMED_OUT = 124
+SWARM_SERVICE_LABEL = "com.docker.swarm.service.id"
 
 
 def container_options(spec: ProcessSpec) -> dict:
@@ -170,8 +171,10 @@ class DockerDriver:
         return iter(sorted(lines, key=lambda line: line.timestamp))
 
     def list(self) -> list[Running]:
+        """Our containers, without the tasks of swarm services (the swarm runs those, the swarm driver lists
+        their services)."""
         containers = self.client.containers.list(all=True, filters={"label": MANAGED_LABEL})
-        return [_running(container) for container in containers]
+        return [_running(container) for container in containers if SWARM_SERVICE_LABEL not in container.labels]
 
 
 def _running(container) -> Running:

@@ -15,6 +15,7 @@ from ..errors import APIError, AppctlError, WaitTimeout
 from . import (
     applications,
     backups,
+    deployments,
     domains,
     env_vars,
     environments,
@@ -34,8 +35,12 @@ for group, name in [
     (service_instances.instances_app, "service-instances"), (backups.backups_app, "backups"),
     (schedules.schedules_app, "schedules"), (env_vars.variables_app, "env-vars"), (domains.domains_app, "domains"),
     (organisations.orgs_app, "orgs"), (regions.regions_app, "regions"),
+    (deployments.deployments_app, "deployments"), (deployments.builds_app, "builds"),
+    (deployments.repos_app, "repos"),
 ]:  # fmt: skip
     app.add_typer(group, name=name)
+app.command("deploy")(deployments.deploy)
+app.command("logs")(deployments.logs)
 
 
 @app.callback()

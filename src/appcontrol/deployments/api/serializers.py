@@ -96,3 +96,33 @@ def deployment_variables(deployment: Deployment, caller_role: str | None) -> dic
         name: (entry["value"] if shown or not entry.get("sensitive") else None)
         for name, entry in sorted(deployment.environment_variables.items())
     }
+
+
+class LogEntrySerializer(serializers.Serializer):
+    timestamp = serializers.DateTimeField()
+    service = serializers.CharField(help_text="`web` (the web process) or `release` (release commands).")
+    message = serializers.CharField()
+
+
+class LogPageSerializer(serializers.Serializer):
+    next = serializers.URLField(
+        help_text="Lines newer than this page (never null: follow it to tail the log; it stays the same while "
+        "nothing new arrives)."
+    )
+    previous = serializers.URLField(help_text="Older lines; the request's own URL when there are none.")
+    results = LogEntrySerializer(many=True, help_text="Oldest first; without a cursor, the newest lines.")
+
+
+class LogQuerySerializer(serializers.Serializer):
+    from_ts = serializers.DateTimeField(
+        required=False, help_text="Lines at or after this time (UTC unless an offset is given), e.g. 2026-11-28T07:00."
+    )
+    to_ts = serializers.DateTimeField(required=False, help_text="Lines before this time.")
+    after = serializers.IntegerField(required=False, min_value=0, help_text="Cursor: lines newer than this one.")
+    before = serializers.IntegerField(required=False, min_value=1, help_text="Cursor: lines older than this one.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+    def validate(self, attrs):
+        if "after" in attrs and "before" in attrs:
+            raise serializers.ValidationError("Give `after` or `before`, not both.")
+        return attrs

