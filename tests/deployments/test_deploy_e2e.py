@@ -121,7 +121,7 @@ BROKEN = {
 def test_a_broken_release_keeps_the_old_one_serving(
     world, run_jobs, engine, deployable, demo_repository, settings, case
 ):
-    settings.APPCONTROL_HEALTH_CHECK_ATTEMPTS = 4
+    settings.APPCONTROL_HEALTH_CHECK_ATTEMPTS = 8
     test = environment(world, "test")
     good = deploy(world, run_jobs, test)
     files, reason = BROKEN[case]

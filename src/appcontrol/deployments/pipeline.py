@@ -30,7 +30,8 @@ from .models import Build, BuildMode, Deployment, Release, Status
 
 LOG_LINE_MAX = 2000
 LOG_FLUSH_SECONDS = 1.0
-HEALTH_CHECK_INTERVAL_SECONDS = 1.0
+# Between health checks: 0.1 s, doubling up to 1 s (most processes answer within a second).
+HEALTH_CHECK_FIRST_INTERVAL_SECONDS, HEALTH_CHECK_INTERVAL_SECONDS = 0.1, 1.0
 STOP_GRACE_SECONDS = 10
 
 
@@ -265,7 +266,7 @@ def wait_until_healthy(deployment: Deployment, engine: Driver, port: int, host: 
             log(f"Health check {attempt}/{attempts}: GET {path} → {result.detail}")
         if result.up:
             return
-        time.sleep(HEALTH_CHECK_INTERVAL_SECONDS)
+        time.sleep(min(HEALTH_CHECK_FIRST_INTERVAL_SECONDS * 2 ** (attempt - 1), HEALTH_CHECK_INTERVAL_SECONDS))
     raise DeploymentFailed(
         f"The web process did not become healthy after {attempts} attempts (last: {result.detail if result else '-'}); "
         "the old release keeps serving."
