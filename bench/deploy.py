@@ -15,7 +15,6 @@ timed. Figures are medians over the rounds.
 import argparse
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,32 +23,23 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import APPCONTROL, free_port, fresh_environment
+from harness import APPCONTROL, free_port, fresh_environment, served
+
+from appcontrol.runtime.docker_engine import DockerDriver
+from appcontrol.runtime.swarm_engine import SwarmDriver
 
 STEPS = ["queued", "fetching", "building", "releasing", "starting", "health-checking", "switching"]
 
 
-def start_server(driver: str) -> tuple[dict, subprocess.Popen, str, str]:
+def prepared(driver: str) -> tuple[dict, str]:
+    """A fresh data dir with the demo (its repository cloned) for `driver`; returns its environment and token."""
     env = fresh_environment(sqlite=True)
     env.update(APPCONTROL_RUNTIME_DRIVER=driver, APPCONTROL_ROUTER_BIND=f"127.0.0.1:{free_port()}")
     env["APPCONTROL_DRAIN_SECONDS"] = "2"
     Path(env["APPCONTROL_DATA_DIR"]).chmod(0o755)
     subprocess.run([*APPCONTROL, "migrate", "-v0"], env=env, check=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    demo = subprocess.run([*APPCONTROL, "demo", "--url", url], env=env, check=True, capture_output=True, text=True)
-    token = re.search(r"export TOKEN=(\S+)", demo.stdout)[1]
-    server = subprocess.Popen(
-        [*APPCONTROL, "serve", "--bind", f"127.0.0.1:{port}", "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(150):
-        try:
-            httpx.get(f"{url}/apps/v3/")
-            break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    return env, server, url, token
+    demo = subprocess.run([*APPCONTROL, "demo"], env=env, check=True, capture_output=True, text=True)
+    return env, re.search(r"export TOKEN=(\S+)", demo.stdout)[1]
 
 
 def commit(env: dict, message: str) -> None:
@@ -115,8 +105,8 @@ def swarm_ready() -> None:
 
 
 def one_round(driver: str, seconds: int) -> dict:
-    env, server, url, token = start_server(driver)
-    try:
+    env, token = prepared(driver)
+    with served(env, worker=True) as url:
         api = httpx.Client(base_url=url, headers={"authorization": f"Token {token}"}, timeout=30)
         application = api.get("/apps/v3/applications/?slug=example-application").json()["results"][0]["uuid"]
         listed = api.get(f"/apps/v3/environments/?application={application}").json()["results"]
@@ -132,12 +122,11 @@ def one_round(driver: str, seconds: int) -> dict:
         time.sleep(1)
         swapped = deploy(api, envs["test"])
         load.join()
-        return {"built": built, "reused": reused, "swapped": swapped, "load": outcome["load"]}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-        subprocess.run([*APPCONTROL, "reconciler", "--once"], env={**env, "APPCONTROL_ROUTER": "off"},
-                       capture_output=True)  # fmt: skip
+        result = {"built": built, "reused": reused, "swapped": swapped, "load": outcome["load"]}
+    engine = (SwarmDriver if driver == "swarm" else DockerDriver)(os.environ["APPCONTROL_DOCKER_HOST"])
+    for running in engine.list():  # what the releases left running goes with the server
+        engine.stop(running.name, grace_seconds=0)
+    return result
 
 
 def main() -> None:

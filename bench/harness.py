@@ -42,12 +42,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(env: dict):
-    """`appcontrol serve` (no worker, already migrated) on 127.0.0.1; yields its base URL."""
+def served(env: dict, *, worker: bool = False):
+    """`appcontrol serve` (already migrated; without its worker unless asked) on 127.0.0.1; yields its URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    options = [] if worker else ["--no-worker"]
     server = subprocess.Popen(
-        [*APPCONTROL, "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate"],
+        [*APPCONTROL, "serve", "--bind", f"127.0.0.1:{port}", *options, "--no-migrate"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

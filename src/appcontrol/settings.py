@@ -252,6 +252,10 @@ try:
 except (ValueError, IndexError):
     raise ImproperlyConfigured("APPCONTROL_RELEASE_PORTS must be FIRST-LAST, e.g. 20000-29999") from None
 APPCONTROL_RELEASE_MEMORY_MB = _env_int("APPCONTROL_RELEASE_MEMORY_MB", 512)
+# Builds: their memory, and the network their RUN steps reach: "none" (the default; a Dockerfile that downloads
+# needs one), or a network of the engine such as Docker's "bridge". Never "host": it reaches this host's loopback.
+APPCONTROL_BUILD_MEMORY_MB = _env_int("APPCONTROL_BUILD_MEMORY_MB", 2048)
+APPCONTROL_BUILD_NETWORK = os.environ.get("APPCONTROL_BUILD_NETWORK", "none")
 # Health checks of a new web process: GET this path on its PORT, at most this many attempts (Divio's rule).
 APPCONTROL_HEALTH_CHECK_PATH = os.environ.get("APPCONTROL_HEALTH_CHECK_PATH", "/")
 APPCONTROL_HEALTH_CHECK_ATTEMPTS = _env_int("APPCONTROL_HEALTH_CHECK_ATTEMPTS", 300)

@@ -108,7 +108,7 @@ BROKEN = {
     ),
     "a web process that never answers": (
         {"Dockerfile": 'FROM appcontrol/base:bookworm\nCOPY . /app\nCMD ["sleep", "600"]\n'},
-        "did not become healthy after",
+        "did not become healthy within",
     ),
     "a web process that crashes": (
         {"Dockerfile": 'FROM appcontrol/base:bookworm\nCOPY . /app\nCMD ["sh", "-c", "echo boom; exit 3"]\n'},

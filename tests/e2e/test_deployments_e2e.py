@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -48,9 +49,11 @@ def environment(server, slug):
     return envs["results"][0]
 
 
-def through_router(server, slug: str) -> str:
+def through_router(server, slug: str, path: str = "/") -> str:
     router = server["env"]["APPCONTROL_ROUTER_BIND"]
-    request = urllib.request.Request(f"http://{router}/", headers={"Host": f"example-application-{slug}.localhost"})
+    request = urllib.request.Request(
+        f"http://{router}{path}", headers={"Host": f"example-application-{slug}.localhost"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
         return response.read().decode()
 
@@ -80,6 +83,17 @@ def test_divio_cli_app_logs_shows_what_the_app_printed(deploy_server, divio):
             break
         time.sleep(1)
     assert "GET / 200" in output
+
+
+def test_divio_cli_app_logs_tail_follows_new_lines(deploy_server, divio):
+    """`app logs --tail` follows `next` forever: a line the app prints while it runs shows up."""
+    threading.Timer(3, through_router, args=(deploy_server, "test", "/while-tailing")).start()
+    try:
+        divio["run"]("app", "logs", "test", "--tail", timeout=20)
+        raise AssertionError("--tail returned by itself")
+    except subprocess.TimeoutExpired as stopped:
+        output = stopped.stdout if isinstance(stopped.stdout, str) else (stopped.stdout or b"").decode()
+    assert "GET /while-tailing 200" in output, output
 
 
 def test_a_failed_deployment_exits_1(deploy_server, divio):

@@ -108,3 +108,75 @@ def test_a_release_runs_without_capabilities_host_files_or_operator_settings(
         check=True,
     ).stdout
     assert "CapEff:\t0000000000000000" in probe and "NoNewPrivs:\t1" in probe
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://[x/repo.git", "Not a valid URL"),
+        ("http://127.0.0.1:8000/repo.git", "own network"),
+        ("https://localhost/repo.git", "own network"),
+        ("git://10.0.0.7/repo.git", "own network"),
+        ("http://[::1]/repo.git", "own network"),
+        ("https://169.254.169.254/latest/meta-data", "own network"),
+    ],
+)
+def test_a_member_cannot_make_the_server_fetch_from_its_own_network(world, url, why):
+    response = world.client("member").post(
+        api_url("api:repository-list"), {"organisation": encode_id(world.acme.pk), "url": url}, format="json"
+    )
+    assert response.status_code == 400 and why in response.json()["url"][0], response.json()
+
+
+@pytest.mark.parametrize("domain", ["victim-live.localhost", "A.B.LOCALHOST"])
+def test_nobody_claims_a_host_name_of_the_router_s_own(world, domain):
+    test = world.apps["acme"].environments.get(slug="test")
+    response = world.client("member").post(
+        api_url("api:domain-list"), {"environment": encode_id(test.pk), "domain": domain}, format="json"
+    )
+    assert response.status_code == 400 and "the server's own" in response.json()["domain"][0]
+
+
+def test_a_default_host_two_environments_would_share_stays_with_the_first(world):
+    from appcontrol.applications.models import Environment
+    from appcontrol.applications.services import application_create
+    from appcontrol.deployments.models import Deployment, Release
+    from appcontrol.deployments.routing import routes
+
+    first = application_create(organisation=world.other, slug="shop", name="Shop")
+    early = Environment.objects.create(application=first, slug="front-live")  # shop-front-live.localhost
+    later_app = application_create(organisation=world.acme, slug="shop-front", name="Squatter")
+    late = later_app.environments.get(slug="live")  # shop-front-live.localhost as well
+    late.created_at = early.created_at.replace(year=early.created_at.year + 1)
+    late.save()
+    for environment, port in [(late, 20001), (early, 20002)]:
+        deployment = Deployment.objects.create(environment=environment, application=environment.application, port=port)
+        Release.objects.create(environment=environment, deployment=deployment)
+    found = routes()
+    assert [route.hosts for route in found] == [("shop-front-live.localhost",)]
+    assert found[0].upstream_file.endswith(encode_id(early.pk))
+
+
+def test_a_build_reaches_neither_this_host_s_loopback_nor_the_network(
+    world, run_jobs, engine, deployable, demo_repository, settings
+):
+    router_port = settings.APPCONTROL_ROUTER_BIND.rpartition(":")[2]
+    probe = f"import socket; socket.create_connection(('127.0.0.1', {router_port}), timeout=3)"
+    demo_repository.commit(
+        "a build that calls home", {"Dockerfile": f'FROM appcontrol/base:bookworm\nRUN python3 -c "{probe}"\n'}
+    )
+    deployment = deploy(world, run_jobs, world.apps["acme"].environments.get(slug="test"))
+    assert deployment["success"] is False and "The build failed" in deployment["errors"]
+
+
+def test_a_hostile_dockerignore_does_not_hold_up_the_worker(world, run_jobs, engine, deployable, demo_repository):
+    """docker-py would turn these patterns into backtracking regular expressions in the worker; the context
+    is sent as a tar made by a confined tar instead, and the engine matches patterns in linear time."""
+    deep = demo_repository.path / "/".join(["d"] * 30)
+    deep.mkdir(parents=True)
+    (deep / "file").write_text("x")
+    demo_repository.commit("patterns", {".dockerignore": "**/" * 12 + "nothing\n"})
+    deployment = deploy(world, run_jobs, world.apps["acme"].environments.get(slug="test"))
+    assert deployment["success"] is True, deployment["errors"]
+    image = world.client("member").get(api_url("api:build-detail", uuid=deployment["build"])).json()["image"]
+    assert image.endswith(deployment["build"])  # an unguessable tag: no other tenant builds FROM it

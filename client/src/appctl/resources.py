@@ -158,15 +158,18 @@ class Repositories(Resource):
     model = Repository
 
 
-class Builds(Resource):
-    path = "/apps/v3/builds/"
-    model = Build
-
+class WithLogs(Resource):
     def logs(self, uuid: str) -> str:
+        """The object's log, a line each with its UTC time."""
         return self.client.transport.get_json(f"{self.path}{uuid}/logs")["logs"]
 
 
-class Deployments(Resource):
+class Builds(WithLogs):
+    path = "/apps/v3/builds/"
+    model = Build
+
+
+class Deployments(WithLogs):
     path = "/apps/v3/deployments/"
     model = Deployment
 
@@ -184,9 +187,6 @@ class Deployments(Resource):
     def rollback(self, *, environment: str, build: str) -> Deployment:
         """Release an earlier successful build again (nothing is rebuilt)."""
         return self.create(environment=environment, build=build)
-
-    def logs(self, uuid: str) -> str:
-        return self.client.transport.get_json(f"{self.path}{uuid}/logs")["logs"]
 
     def environment_variables(self, uuid: str) -> dict:
         return self.client.transport.get_json(f"{self.path}{uuid}/environment-variables")["environment_variables"]

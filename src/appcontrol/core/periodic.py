@@ -6,9 +6,13 @@ the others, nor the next round.
 """
 
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +45,16 @@ def round_run() -> dict[str, int]:
         except Exception:  # noqa: BLE001 - a failing duty must not stop the others
             logger.exception("Periodic duty %s failed", duty.name)
     return done
+
+
+def run_rounds(round_once: Callable[[], None], *, interval: float, once: bool) -> None:
+    """Call `round_once` every `interval` seconds until SIGTERM or SIGINT (or once): the loop of the long-running
+    commands (`scheduler`, `reconciler`)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while True:
+        round_once()
+        if once or stop.wait(interval):
+            return
+        close_old_connections()  # a long-running loop must not keep a dropped connection

@@ -8,6 +8,7 @@ no links leaving the tree, no device files) and a size bound.
 
 import contextlib
 import fcntl
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -32,12 +33,18 @@ class GitError(Exception):
 def url_problem(url: str, *, operator: bool) -> str | None:
     """Why `url` cannot be a repository's URL, or None. Credentials in URLs are refused (they would be
     shown as `dsn`); `file://` is for operators, who may deploy from this host's own disk."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        return "Not a valid URL."
     allowed = NETWORK_SCHEMES + (OPERATOR_SCHEMES if operator else ())
     if parts.scheme not in allowed:
         return f"Use a URL starting with {', '.join(f'{scheme}://' for scheme in allowed)}."
-    if parts.scheme != "file" and not parts.hostname:
+    if parts.scheme != "file" and not hostname:
         return "The URL needs a host name."
+    if parts.scheme != "file" and not operator and _internal(hostname):
+        return "The URL names this server's own network (loopback, private or link-local): use a public host."
     if parts.username or parts.password:
         return "Do not put credentials in the URL: the repository must be readable without them."
     if any(character.isspace() or ord(character) < 32 for character in url):
@@ -45,12 +52,29 @@ def url_problem(url: str, *, operator: bool) -> str | None:
     return None
 
 
+def _internal(hostname: str) -> bool:
+    """A host a member must not make the server fetch from: this machine and private networks, by name or
+    address. (A public name may still resolve to such an address: the operator's firewall is the full answer.)"""
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
+
+
 def mirror_path(repository) -> Path:
     return settings.APPCONTROL_REPOSITORIES_DIR / f"{repository.pk}.git"
 
 
 def _git_env(repository_url: str) -> dict[str, str]:
-    scheme = urlsplit(repository_url).scheme
+    try:
+        scheme = urlsplit(repository_url).scheme
+    except ValueError:
+        scheme = ""
+    if scheme not in NETWORK_SCHEMES + OPERATOR_SCHEMES:
+        scheme = "none"  # no such transport: git refuses every one (`ext::` parses as the scheme "ext")
     return child_environment(
         GIT_TERMINAL_PROMPT="0",
         GIT_CONFIG_NOSYSTEM="1",
@@ -179,6 +203,18 @@ def extract(stream, destination: Path) -> None:
         result = tar.wait()
     if not result.ok:
         raise GitError(f"Cannot unpack the commit's files: {_last_lines(result.stderr) or 'tar failed.'}")
+
+
+def pack(directory: Path, archive: Path) -> None:
+    """Tar `directory` into `archive` (the build context), confined and bounded in time like the unpacking:
+    the tree is the tenant's, read by tar, never walked by this process."""
+    argv = ["tar", "--create", "--file", "-", "--directory", str(directory), "."]
+    with open(archive, "wb") as target:
+        with Child(argv, Sandbox(read_only=(str(directory),)), child_environment(),
+                   settings.APPCONTROL_GIT_TIMEOUT_SECONDS, stdout=target) as tar:  # fmt: skip
+            result = tar.wait()
+    if not result.ok:
+        raise GitError(f"Cannot pack the commit's files for the build: {_last_lines(result.stderr) or 'tar failed.'}")
 
 
 def links_stay_inside(root: Path) -> None:

@@ -21,7 +21,7 @@ from appcontrol.core.ids import encode_id
 from appcontrol.core.jobs import append_log, check_deadline, log, time_left
 from appcontrol.core.sandbox import private_directory
 from appcontrol.runtime.driver import Driver
-from appcontrol.runtime.health import probe
+from appcontrol.runtime.health import RESPONSE_TIMEOUT_SECONDS, probe
 from appcontrol.runtime.specs import DEPLOYMENT_LABEL, ENVIRONMENT_LABEL, BuildSpec, Limits, ProcessSpec, RuntimeFailure
 
 from . import git, logs, routing, services
@@ -29,6 +29,8 @@ from .engine import driver as configured_driver
 from .models import Build, BuildMode, Deployment, Release, Status
 
 LOG_LINE_MAX = 2000
+# Of one release command's output, the environment's log keeps this much (the deployment's log its newest lines).
+ENVIRONMENT_LOG_LINES = 10_000
 LOG_FLUSH_SECONDS = 1.0
 # Between health checks: 0.1 s, doubling up to 1 s (most processes answer within a second).
 HEALTH_CHECK_FIRST_INTERVAL_SECONDS, HEALTH_CHECK_INTERVAL_SECONDS = 0.1, 1.0
@@ -47,12 +49,12 @@ def step(deployment: Deployment, status: str, percent: int) -> None:
 
 
 class LogStream:
-    """Output lines into one or more rows' logs (and, for release commands, the environment's log),
-    written in batches: a build prints thousands."""
+    """Output lines into one or more rows' logs (and, for release commands, the environment's log, at most
+    ENVIRONMENT_LOG_LINES of them), written in batches: a build prints thousands."""
 
     def __init__(self, *targets, environment_id=None):
         self.targets, self.pending, self.flushed_at = targets, [], time.monotonic()
-        self.environment_id = environment_id
+        self.environment_id, self.kept = environment_id, 0
         self.lock = threading.Lock()
 
     def __call__(self, line: str) -> None:
@@ -67,8 +69,15 @@ class LogStream:
             lines, self.pending, self.flushed_at = self.pending, [], time.monotonic()
         for model, pk in self.targets:
             append_log(model, pk, lines)
-        if self.environment_id is not None and lines:
-            logs.entries_add(self.environment_id, "release", lines)
+        if self.environment_id is not None and lines and self.kept <= ENVIRONMENT_LOG_LINES:
+            room = ENVIRONMENT_LOG_LINES - self.kept
+            kept = (
+                lines[:room]
+                if len(lines) <= room
+                else [*lines[:room], f"… more output not kept (over {ENVIRONMENT_LOG_LINES} lines)"]
+            )
+            logs.entries_add(self.environment_id, "release", kept)
+            self.kept += len(kept)
 
 
 def container_name(deployment: Deployment, role: str) -> str:
@@ -122,28 +131,29 @@ def prepare_build(deployment: Deployment, environment: Environment, engine: Driv
 
 
 def build_image(deployment, application, repository, commit: str, engine: Driver) -> Build:
-    build = Build.objects.create(
-        application=application,
-        repository=repository,
-        branch=deployment.branch,
-        commit=commit,
-        image=f"appcontrol/{application.slug}:{commit[:40]}",
-        started_at=timezone.now(),
-    )
+    build = Build(application=application, repository=repository, branch=deployment.branch, commit=commit)
+    # The tag names the application and commit, and the build's random id: one tenant's Dockerfile cannot
+    # guess another's image to build `FROM` it.
+    build.image = f"appcontrol/{application.slug}:{commit[:12]}-{encode_id(build.pk)}"
+    build.started_at = timezone.now()
+    build.save(force_insert=True)
     deployment.build = build
     Deployment.objects.filter(pk=deployment.pk).update(build=build)
     log(f"Building {build.image} (build {encode_id(build.pk)})")
     output = LogStream((Build, build.pk), (Deployment, deployment.pk))
-    with private_directory() as context:
+    with private_directory() as context, private_directory() as packed:
         git.export(repository, commit, context)
         if not (context / "Dockerfile").is_file():
             raise DeploymentFailed(f"Commit {commit[:12]} has no Dockerfile at the top of the repository.")
+        git.pack(context, packed / "context.tar")
         try:
             engine.build(
                 BuildSpec(
-                    context=context,
+                    context_archive=packed / "context.tar",
                     tag=build.image,
                     timeout=min(settings.APPCONTROL_BUILD_TIMEOUT_SECONDS, time_left()),
+                    memory_bytes=settings.APPCONTROL_BUILD_MEMORY_MB * 1024**2,
+                    network=settings.APPCONTROL_BUILD_NETWORK,
                     labels={"org.appcontrol.build": encode_id(build.pk)},
                 ),
                 output,
@@ -248,8 +258,11 @@ def run_release(deployment: Deployment, environment: Environment, build: Build, 
 
 
 def wait_until_healthy(deployment: Deployment, engine: Driver, port: int, host: str) -> None:
+    """Probe until the web process answers, it exits, or the attempts (about a second each, the whole phase
+    bounded by that many seconds, however slowly the process answers) run out."""
     path = settings.APPCONTROL_HEALTH_CHECK_PATH
     attempts = settings.APPCONTROL_HEALTH_CHECK_ATTEMPTS
+    deadline = time.monotonic() + attempts * HEALTH_CHECK_INTERVAL_SECONDS
     result = None
     for attempt in range(1, attempts + 1):
         check_deadline()
@@ -261,15 +274,18 @@ def wait_until_healthy(deployment: Deployment, engine: Driver, port: int, host: 
                 + (f"; its last output: {tail})" if tail else ")")
                 + "; the old release keeps serving."
             )
-        result = probe(port, path, host=host)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        result = probe(port, path, host=host, response_timeout=min(RESPONSE_TIMEOUT_SECONDS, remaining))
         if attempt == 1 or attempt % 10 == 0 or result.up:
             log(f"Health check {attempt}/{attempts}: GET {path} → {result.detail}")
         if result.up:
             return
         time.sleep(min(HEALTH_CHECK_FIRST_INTERVAL_SECONDS * 2 ** (attempt - 1), HEALTH_CHECK_INTERVAL_SECONDS))
     raise DeploymentFailed(
-        f"The web process did not become healthy after {attempts} attempts (last: {result.detail if result else '-'}); "
-        "the old release keeps serving."
+        f"The web process did not become healthy within {attempts} attempts "
+        f"(last: {result.detail if result else '-'}); the old release keeps serving."
     )
 
 

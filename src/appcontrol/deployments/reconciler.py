@@ -39,6 +39,13 @@ def reconcile() -> list[str]:
 
 
 def processes_reconcile(engine: Driver) -> list[str]:
+    """Under the router's lock: a switch commits its new release either before this reads the releases or
+    after it is done, never between (it would take the new web process for one no release uses)."""
+    with routing.locked():
+        return _processes_reconcile(engine)
+
+
+def _processes_reconcile(engine: Driver) -> list[str]:
     changes = []
     releases = {
         encode_id(release.deployment_id): release.deployment

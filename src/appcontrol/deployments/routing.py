@@ -2,6 +2,7 @@
 
 import contextlib
 import fcntl
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from appcontrol.core.ids import encode_id
 from appcontrol.runtime.caddy import CaddyAdmin, Route, configuration, write_upstream
 
 from .models import Release
+
+logger = logging.getLogger(__name__)
 
 
 def upstream_file(environment_id) -> Path:
@@ -37,18 +40,30 @@ def locked():
         yield
 
 
-def _releases():
-    return Release.objects.select_related("environment__application", "deployment").prefetch_related(
-        "environment__domains"
-    )
-
-
 def routes() -> list[Route]:
-    return [
-        Route(hosts=tuple(environment_hosts(release.environment)), upstream_file=str(upstream_file(release.pk)))
-        for release in _releases()
-        if release.deployment.port
-    ]
+    """A route per serving environment. A host name two environments would share (`a` + `b-live` and `a-b` +
+    `live` make the same default host) stays with the environment created first: a later one can neither
+    take it nor, by a duplicate Caddy refuses, break everyone's routes."""
+    releases = (
+        Release.objects.select_related("environment__application", "deployment")
+        .prefetch_related("environment__domains")
+        .order_by("environment__created_at", "environment_id")
+    )
+    claimed: set[str] = set()
+    found = []
+    for release in releases:
+        if not release.deployment.port:
+            continue
+        hosts = []
+        for host in environment_hosts(release.environment):
+            if host in claimed:
+                logger.warning("Host %s of environment %s is already routed elsewhere", host, release.environment_id)
+                continue
+            claimed.add(host)
+            hosts.append(host)
+        if hosts:
+            found.append(Route(hosts=tuple(hosts), upstream_file=str(upstream_file(release.pk))))
+    return found
 
 
 def router() -> CaddyAdmin | None:

@@ -75,27 +75,33 @@ class DockerDriver:
         return True
 
     def build(self, spec: BuildSpec, output: Output) -> None:
+        """Build from a ready tar: the SDK never walks the tenant's tree nor reads its `.dockerignore` in this
+        process (its patterns become regular expressions that can take forever)."""
         deadline = time.monotonic() + spec.timeout
         try:
-            stream = self.client.api.build(
-                path=str(spec.context),
-                tag=spec.tag,
-                labels={MANAGED_LABEL: "1", **spec.labels},
-                network_mode="host",
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-                timeout=max(int(spec.timeout), 1),
-            )
-            for chunk in stream:
-                for line in chunk.get("stream", "").splitlines():
-                    output(line)
-                if "error" in chunk:
-                    raise RuntimeFailure(f"The build failed: {chunk['error'].strip()}")
-                if time.monotonic() > deadline:
-                    stream.close()  # the engine cancels a build whose client went away
-                    raise RuntimeFailure(f"The build took longer than its time limit ({spec.timeout:.0f} s).")
+            with spec.context_archive.open("rb") as archive:
+                stream = self.client.api.build(
+                    fileobj=archive,
+                    custom_context=True,
+                    tag=spec.tag,
+                    labels={MANAGED_LABEL: "1", **spec.labels},
+                    network_mode=spec.network,
+                    container_limits={"memory": spec.memory_bytes, "memswap": spec.memory_bytes},
+                    rm=True,
+                    forcerm=True,
+                    pull=False,
+                    decode=True,
+                    timeout=max(int(spec.timeout), 1),
+                    use_config_proxy=False,  # the operator's proxy settings are not the tenant's to see
+                )
+                for chunk in stream:
+                    for line in chunk.get("stream", "").splitlines():
+                        output(line)
+                    if "error" in chunk:
+                        raise RuntimeFailure(f"The build failed: {chunk['error'].strip()}")
+                    if time.monotonic() > deadline:
+                        stream.close()  # the engine cancels a build whose client went away
+                        raise RuntimeFailure(f"The build took longer than its time limit ({spec.timeout:.0f} s).")
         except (APIError, requests.RequestException) as error:
             raise RuntimeFailure(f"The build failed: {_reason(error)}") from error
         if not self.image_exists(spec.tag):

@@ -15,11 +15,17 @@ class Probe:
     detail: str  # e.g. "HTTP 200", "connection refused"
 
 
-def probe(port: int, path: str, host: str = "localhost", address: str = "127.0.0.1") -> Probe:
+def probe(
+    port: int,
+    path: str,
+    host: str = "localhost",
+    address: str = "127.0.0.1",
+    response_timeout: float = RESPONSE_TIMEOUT_SECONDS,
+) -> Probe:
     connection = http.client.HTTPConnection(address, port, timeout=CONNECT_TIMEOUT_SECONDS)
     try:
         connection.connect()
-        connection.sock.settimeout(RESPONSE_TIMEOUT_SECONDS)
+        connection.sock.settimeout(max(response_timeout, 0.1))
         connection.request("GET", path, headers={"Host": host, "User-Agent": "appcontrol-health-check"})
         status = connection.getresponse().status
     except (TimeoutError, OSError, http.client.HTTPException) as error:

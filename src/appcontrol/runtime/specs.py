@@ -11,9 +11,11 @@ DEPLOYMENT_LABEL = "org.appcontrol.deployment"
 
 @dataclass(frozen=True)
 class BuildSpec:
-    context: Path  # the checked-out source tree holding the Dockerfile
+    context_archive: Path  # a tar of the source tree holding the Dockerfile, sent to the engine as it is
     tag: str
     timeout: float
+    memory_bytes: int
+    network: str = "none"  # what RUN steps reach: "none", or a network of the engine ("host" reaches loopback)
     labels: dict[str, str] = field(default_factory=dict)
 
 

@@ -42,6 +42,15 @@ def follow(deployment, *, timeout: float, show_logs: bool):
         return deployment.wait(timeout=timeout, interval=2.0, on_progress=progress)
 
 
+def conclude(deployment, *, wait: bool, timeout: float, show_logs: bool) -> None:
+    """Print the deployment: at once with --no-wait, else once it ended (a failed one exits 1)."""
+    if wait:
+        deployment = follow(deployment, timeout=timeout, show_logs=show_logs)
+    emit(deployment, DEPLOYMENT_COLUMNS, state().fmt, single=True)
+    if wait:
+        finish(deployment)
+
+
 def finish(deployment) -> None:
     """Say how it ended; a failed deployment exits 1."""
     if deployment.success:
@@ -59,12 +68,7 @@ def deploy(
     when it fails (the previous release keeps serving), 124 when --timeout passes first."""
     env = environment_of(application, environment)
     deployment = state().client().deployments.create(environment=env.uuid, build_mode=build_mode)
-    if not wait:
-        emit(deployment, DEPLOYMENT_COLUMNS, state().fmt, single=True)
-        return
-    deployment = follow(deployment, timeout=timeout, show_logs=logs)
-    emit(deployment, DEPLOYMENT_COLUMNS, state().fmt, single=True)
-    finish(deployment)
+    conclude(deployment, wait=wait, timeout=timeout, show_logs=logs)
 
 
 @deployments_app.command("list")
@@ -106,12 +110,7 @@ def deployments_rollback(
     if build is None:
         build = previous_build(client, env)
     deployment = client.deployments.rollback(environment=env.uuid, build=build)
-    if not wait:
-        emit(deployment, DEPLOYMENT_COLUMNS, state().fmt, single=True)
-        return
-    deployment = follow(deployment, timeout=timeout, show_logs=False)
-    emit(deployment, DEPLOYMENT_COLUMNS, state().fmt, single=True)
-    finish(deployment)
+    conclude(deployment, wait=wait, timeout=timeout, show_logs=False)
 
 
 def previous_build(client, env) -> str:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import DomainNameValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -157,7 +158,12 @@ class DomainSerializer(serializers.ModelSerializer):
 
     def validate_domain(self, value):
         DomainNameValidator(accept_idna=False)(value)
-        return value.lower()
+        value = value.lower()
+        platform = settings.APPCONTROL_APPS_DOMAIN.lower()
+        if value == platform or value.endswith(f".{platform}"):
+            # The router's own host names (<application>-<environment>.<domain>) are no tenant's to claim.
+            raise serializers.ValidationError(f"Names under {platform} are the server's own; use a domain of yours.")
+        return value
 
     def create(self, validated_data):
         return services.domain_create(**validated_data)

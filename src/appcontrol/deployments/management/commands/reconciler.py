@@ -1,11 +1,8 @@
 """`appcontrol reconciler`: keep running releases and routes as the database says (started by `serve`)."""
 
-import signal
-import threading
-
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 
+from appcontrol.core.periodic import run_rounds
 from appcontrol.deployments.reconciler import reconcile
 
 
@@ -21,12 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run one round and exit.")
 
     def handle(self, *args, interval, once, **options):
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        while True:
+        def round_once():
             for change in reconcile():
                 self.stdout.write(change)
-            if once or stop.wait(interval):
-                return
-            close_old_connections()
+
+        run_rounds(round_once, interval=interval, once=once)
