@@ -4,6 +4,7 @@ driven by the official divio-cli, unchanged: deploy, deployments list/get/get-va
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import pytest
 from appcontrol.runtime.docker_engine import DockerDriver
 from tests.deployments.engine import require_engine
 
-from .conftest import divio_cli, get, running_server
+from .conftest import divio_cli, get, running_server, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +172,30 @@ def test_appctl_adopt_without_a_build_exits_1_with_the_reason(deploy_server):
     result = appctl(deploy_server, "deploy", *APP, "-e", "test", "--build-mode", "ADOPT")
     assert result.returncode == 1
     assert "ADOPT" in result.stderr
+
+
+def test_a_worker_killed_mid_deployment_ends_it_failed_and_the_old_release_serves(deploy_server):
+    url, token = deploy_server["url"], deploy_server["token"]
+    before = through_router(deploy_server, "test")
+    application = environment(deploy_server, "test")["application"]
+    slow = [{"label": "migrate", "command": "sleep 120"}]
+    assert get(f"{url}/apps/v3/applications/{application}/", token, "PATCH", {"release_commands": slow})[0] == 200
+    status, _, created = get(
+        f"{url}/apps/v3/deployments/", token, "POST", {"environment": environment(deploy_server, "test")["uuid"]}
+    )
+    assert status == 201
+    detail = f"{url}/apps/v3/deployments/{created['uuid']}/"
+    wait_for(lambda: get(detail, token)[2]["status"] == "releasing", timeout=120, interval=0.2)
+    worker = subprocess.run(
+        ["pgrep", "-P", str(deploy_server["process"].pid), "-f", "db_worker"], capture_output=True, text=True
+    )
+    os.kill(int(worker.stdout.split()[0]), signal.SIGKILL)
+
+    ended = wait_for(lambda: (body := get(detail, token)[2])["ended_at"] and body, timeout=60)
+    assert ended["success"] is False and "worker stopped" in ended["errors"]
+    assert through_router(deploy_server, "test") == before  # nothing was switched
+    engine = DockerDriver(deploy_server["env"]["APPCONTROL_DOCKER_HOST"])
+    # The release command the dead worker left running goes with the reconciler's next round.
+    wait_for(lambda: not [p for p in engine.list() if p.labels.get("org.appcontrol.deployment") == created["uuid"]])
+    demo = [{"label": "migrate", "command": "python3 /app/release.py"}]
+    assert get(f"{url}/apps/v3/applications/{application}/", token, "PATCH", {"release_commands": demo})[0] == 200

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import psycopg
 from django.conf import settings
-from django.utils import timezone
 
 from appcontrol.applications.models import Application, EnvironmentVariable, Repository
 from appcontrol.backups.schedules import schedule_ensure
 from appcontrol.deployments import git
+from appcontrol.deployments.services import repository_clone, repository_fail
 from appcontrol.services.engines import engine_for
 from appcontrol.services.models import Engine, Service, ServiceInstance, ServiceStatus
 from appcontrol.services.services import service_instance_provision
@@ -98,11 +98,9 @@ def demo_repository(application: Application) -> Repository:
         application.save(update_fields=["repository", "release_commands"])
     if repository.state != Repository.State.CLONED:
         try:
-            git.clone(repository)
-            state, reason = Repository.State.CLONED, ""
+            repository_clone(repository=repository)
         except git.GitError as error:
             # Confined git runs as an unprivileged uid without bubblewrap: the data dir must be readable to it.
-            state, reason = Repository.State.INVALID, str(error)
-        Repository.objects.filter(pk=repository.pk).update(state=state, reason=reason, ended_at=timezone.now())
+            repository_fail(repository=repository, message=str(error))
         repository.refresh_from_db()
     return repository
