@@ -76,7 +76,7 @@ def router_configuration() -> dict:
     return configuration(settings.APPCONTROL_ROUTER_BIND, str(settings.APPCONTROL_ROUTER_ADMIN_SOCKET), routes())
 
 
-def routes_apply(*, force: bool = False) -> bool:
+def routes_apply() -> bool:
     """Make the router serve what the database says (a no-op when it already does); return whether it
     loaded a new configuration. Raises RuntimeFailure when the router cannot be reached."""
     admin = router()
@@ -84,8 +84,4 @@ def routes_apply(*, force: bool = False) -> bool:
         return False
     for release in Release.objects.select_related("deployment"):
         upstream_switch(release.environment_id, release.deployment.port)
-    config = router_configuration()
-    if force:
-        admin.load(config)
-        return True
-    return admin.ensure(config)
+    return admin.ensure(router_configuration())

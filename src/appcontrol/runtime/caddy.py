@@ -39,8 +39,13 @@ class Route:
 
 
 def write_upstream(path: Path, address: str) -> None:
-    """Point a route at `address`, atomically: a request reads either the old address or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Point a route at `address`, atomically: a request reads either the old address or the new one. A file
+    that already says so is left alone (the reconciler rewrites every route's file each round)."""
+    try:
+        if path.read_text() == address:
+            return
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(address)
     os.replace(partial, path)
