@@ -173,3 +173,19 @@ def test_read_only_tokens_cannot_deploy(world):
     test = world.apps["acme"].environments.get(slug="test")
     response = world.client("reader").post(api_url("api:deployment-list"), {"environment": encode_id(test.pk)})
     assert response.status_code == 403
+
+
+def test_a_successful_deployment_applies_the_variables_changed_before_it_was_queued(world):
+    from appcontrol.applications.models import Environment
+    from appcontrol.deployments.services import deployment_finish
+
+    test = world.apps["acme"].environments.get(slug="test")
+    Environment.objects.filter(pk=test.pk).update(variables_changed_at=timezone.now())
+    failed = Deployment.objects.create(environment=test, application=test.application)
+    deployment_finish(deployment=failed, success=False)
+    test.refresh_from_db()
+    assert test.variables_deployed_at is None
+    succeeded = Deployment.objects.create(environment=test, application=test.application)
+    deployment_finish(deployment=succeeded, success=True)
+    test.refresh_from_db()
+    assert test.variables_deployed_at == succeeded.created_at > test.variables_changed_at

@@ -241,6 +241,35 @@ def test_cli_env_vars_hide_sensitive_values_unless_revealed(server):
     assert all(row["value"] and row["value"] != "(hidden)" for row in revealed)
 
 
+def test_cli_env_vars_set_from_arguments_and_a_dotenv_file_then_unset(server, tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# settings\nexport MODE=production\nGREETING=\"hello\\nworld\" # said once\nRAW='a $b'\n")
+    test = ["-a", "example-application", "-e", "test"]
+    result = run_cli(server, "--json", "env-vars", "set", *test, "--from-file", str(dotenv), "EXTRA=x=y")
+    assert result.returncode == 0, result.stderr
+    assert {row["name"] for row in json.loads(result.stdout)} == {"MODE", "GREETING", "RAW", "EXTRA"}
+    assert "Deploy to apply" in result.stderr
+    listed = {
+        row["name"]: row["value"] for row in json.loads(run_cli(server, "--json", "env-vars", "list", *test).stdout)
+    }
+    assert listed["GREETING"] == "hello\nworld" and listed["RAW"] == "a $b" and listed["EXTRA"] == "x=y"
+    assert listed["MODE"] == "production"
+
+    changed = run_cli(server, "env-vars", "set", *test, "MODE=staging", "--sensitive")
+    assert changed.returncode == 0, changed.stderr
+    secret = json.loads(run_cli(server, "--json", "env-vars", "list", *test, "--name", "MODE", "--reveal").stdout)
+    assert secret[0]["is_sensitive"] and secret[0]["value"] is None  # write-only, even with --reveal
+
+    unset = run_cli(server, "env-vars", "unset", *test, "MODE", "NEVER_SET")
+    assert unset.returncode == 0 and "Removed MODE" in unset.stderr and "NEVER_SET" in unset.stderr
+    reserved = run_cli(server, "env-vars", "set", *test, "PORT=1")
+    assert reserved.returncode != 0 and "platform's" in reserved.stderr
+    broken = tmp_path / "broken.env"
+    broken.write_text('OK=1\nBAD="open\n')
+    refused = run_cli(server, "env-vars", "set", *test, "--from-file", str(broken))
+    assert refused.returncode == 2 and "line 2" in refused.stderr
+
+
 def test_cli_schedules_set_changes_only_what_is_given_and_creates_a_missing_one(server, history):
     app = ["-a", "example-application", "-e", "test"]
     changed = run_cli(server, "schedules", "set", *app, "--hour", "4", "--keep-daily", "3", "--disable")

@@ -81,3 +81,21 @@ def test_push_db_restores_into_test_and_keeps_the_users_file(server, divio, tmp_
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     with psycopg.connect(url) as conn:
         assert conn.execute("select x from pushed").fetchall() == [(42,)]
+
+
+def test_env_vars_list_and_get(server, divio):
+    _, _, envs = get(f"{server['url']}/apps/v3/environments/?application={divio['app']}&slug=test", server["token"])
+    environment = envs["results"][0]["uuid"]
+    for name, value, sensitive in [("SHOWN_VALUE", "visible-123", False), ("HIDDEN_VALUE", "write-only-456", True)]:
+        status, _, _ = get(
+            f"{server['url']}/apps/v3/environment-variables/",
+            server["token"],
+            method="POST",
+            body={"environment": environment, "name": name, "value": value, "is_sensitive": sensitive},
+        )
+        assert status == 201
+    listed = divio["run"]("app", "env-vars", "list")
+    assert "SHOWN_VALUE" in listed and "visible-123" in listed and "HIDDEN_VALUE" in listed
+    assert "write-only-456" not in listed
+    one = divio["run"]("app", "env-vars", "--json", "get", "SHOWN_VALUE")
+    assert "visible-123" in one and "HIDDEN_VALUE" not in one

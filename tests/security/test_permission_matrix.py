@@ -5,7 +5,7 @@ restricted to another organisation, a member with a read-only token, and a membe
 of the organisation that owns the objects. The rules the table follows:
 - no token: 401; another organisation's objects: 404 (a body naming them: 400), never 403;
 - a read-only token reads and is 403 on anything else;
-- members read, create and change; deleting applications, environments, service instances, backups and
+- members read, create and change (environment variables too, and delete them); deleting applications, environments, service instances, backups and
   schedules needs an owner or admin (403 for a member); a member may delete a domain.
 """
 
@@ -88,6 +88,7 @@ def objects(world, provision, run_jobs):
         "restore": restore,
         "domain": Domain.objects.create(environment=test, domain="shop.example.com"),
         "variable": EnvironmentVariable.objects.get(service_instance=instance),
+        "user_variable": EnvironmentVariable.objects.create(environment=test, name="GREETING", value="hello"),
         "schedule": BackupSchedule.objects.get(environment=test),
     }
 
@@ -127,6 +128,15 @@ def requests(objects, world) -> dict:
         ("environment-variables", "list"): ("get", api_url("api:environment-variable-list"), None),
         ("environment-variables", "retrieve"): (
             "get", api_url("api:environment-variable-detail", uuid=o["variable"].pk), None
+        ),
+        ("environment-variables", "create"): (
+            "post", api_url("api:environment-variable-list"), {"environment": eid(o["test"].pk), "name": "NEW_NAME", "value": "v"}
+        ),
+        ("environment-variables", "update"): (
+            "patch", api_url("api:environment-variable-detail", uuid=o["user_variable"].pk), {"value": "changed"}
+        ),
+        ("environment-variables", "destroy"): (
+            "delete", api_url("api:environment-variable-detail", uuid=o["user_variable"].pk), None
         ),
         ("backups", "list"): ("get", api_url("api:backup-list"), None),
         ("backups", "retrieve"): ("get", api_url("api:backup-detail", uuid=o["backup"]), None),
@@ -193,7 +203,7 @@ CASES = [
         ],
         *[("domains", a) for a in ["list", "retrieve", "create", "destroy"]],
         *[("service-instances", a) for a in ["list", "retrieve", "create", "destroy"]],
-        *[("environment-variables", a) for a in ["list", "retrieve"]],
+        *[("environment-variables", a) for a in ["list", "retrieve", "create", "update", "destroy"]],
         *[("backups", a) for a in ["list", "retrieve", "create", "upload", "cancel", "destroy"]],
         *[("service-instance-backups", a) for a in ["list", "retrieve"]],
         *[(r, a) for r in ["backup-downloads", "backup-restores"] for a in ["list", "retrieve", "create"]],

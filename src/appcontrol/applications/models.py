@@ -98,6 +98,9 @@ class Environment(models.Model):
     branch = models.CharField(max_length=200, default="main", validators=[branch_validator])
     # Set by the deployments app when a deployment ends (an id, not a key: deployments build on this app).
     last_finished_deployment_id = models.UUIDField(null=True, blank=True, editable=False)
+    # A variable written after the start of the last successful deployment waits for the next one.
+    variables_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    variables_deployed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -129,8 +132,16 @@ class Domain(models.Model):
         return self.domain
 
 
+# Names the platform gives a release itself, or that a service instance's credentials take.
+RESERVED_VARIABLE_NAMES = re.compile(r"^(PORT|DATABASE_URL|[A-Z0-9_]+_DATABASE_URL|[A-Z0-9_]+_STORAGE_DSN)$")
+VARIABLE_VALUE_MAX_LENGTH = 32 * 1024
+
+
 class EnvironmentVariable(models.Model):
-    """A variable an environment's application receives; service instances add their credentials here."""
+    """A variable an environment's application receives; service instances add their credentials here.
+
+    Who reads a sensitive value: one written through the API or made by the platform (SECRET_KEY) is
+    write-only, returned to nobody; a service instance's credentials are shown to owners and admins."""
 
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="variables")
@@ -144,6 +155,7 @@ class EnvironmentVariable(models.Model):
         "services.ServiceInstance", null=True, blank=True, on_delete=models.CASCADE, related_name="variables"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["environment_id", "name", "uuid"]
@@ -153,6 +165,10 @@ class EnvironmentVariable(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_write_only(self) -> bool:
+        return self.is_sensitive and self.service_instance_id is None
 
 
 RepositoryState = Repository.State  # for the OpenAPI schema's enum names

@@ -13,6 +13,7 @@ Events (and their keyword arguments):
 - `application.deleted` (application_id, organisation_id)
 - `backup.completed` (backup_id, success)
 - `restore.completed` (restore_id, success)
+- `environment_variable.created` / `.updated` / `.deleted` (variable_id, environment_id, name)
 """
 
 import logging
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 EVENTS = {
     "service_instance.created", "service_instance.deleted", "environment.deleted", "application.deleted",
     "backup.completed", "restore.completed",
+    "environment_variable.created", "environment_variable.updated", "environment_variable.deleted",
 }  # fmt: skip
 _subscribers: dict[str, list[Callable]] = defaultdict(list)
 

@@ -179,7 +179,7 @@ def release_variables(environment: Environment, port: int) -> dict[str, dict]:
     }
     rows = EnvironmentVariable.objects.filter(environment=environment).order_by("service_instance_id", "name")
     for row in sorted(rows, key=lambda row: row.service_instance_id is not None):
-        variables[row.name] = {"value": row.value, "sensitive": row.is_sensitive}
+        variables[row.name] = {"value": row.value, "sensitive": row.is_sensitive, "write_only": row.is_write_only}
     variables["PORT"] = {"value": str(port), "sensitive": False}
     return variables
 

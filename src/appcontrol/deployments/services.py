@@ -84,7 +84,11 @@ def deployment_finish(*, deployment: Deployment, **changes) -> None:
     now = timezone.now()
     with transaction.atomic():
         Deployment.objects.filter(pk=deployment.pk).update(ended_at=now, heartbeat_at=now, **changes)
-        Environment.objects.filter(pk=deployment.environment_id).update(last_finished_deployment_id=deployment.pk)
+        environment_changes = {"last_finished_deployment_id": deployment.pk}
+        if changes.get("success"):
+            # Its variables were read after it was queued: whatever changed since is still pending.
+            environment_changes["variables_deployed_at"] = deployment.created_at
+        Environment.objects.filter(pk=deployment.environment_id).update(**environment_changes)
 
 
 def deployment_fail(*, deployment: Deployment, message: str, stop=None) -> None:

@@ -9,9 +9,17 @@ from appcontrol.accounts.selectors import visible_organisations
 from appcontrol.core.fields import IdField, RelatedIdField
 from appcontrol.core.ids import encode_id
 
-from .. import services
+from .. import services, variables
 from ..hosts import environment_url
-from ..models import Application, Domain, Environment, EnvironmentVariable, Region, branch_validator
+from ..models import (
+    VARIABLE_VALUE_MAX_LENGTH,
+    Application,
+    Domain,
+    Environment,
+    EnvironmentVariable,
+    Region,
+    branch_validator,
+)
 from ..selectors import applications_visible, environments_visible, regions_visible, repositories_visible
 
 
@@ -107,10 +115,16 @@ class EnvironmentSerializer(serializers.ModelSerializer):
         help_text="The most recent finished deployment (successful or not), or null when there is none."
     )
     url = serializers.SerializerMethodField(help_text="Where the environment answers through the router.")
+    variables_pending = serializers.SerializerMethodField(
+        help_text="True when a variable changed after the last successful deployment started: deploy to apply it."
+    )
 
     class Meta:
         model = Environment
-        fields = ["uuid", "application", "slug", "branch", "last_finished_deployment", "url", "created_at"]
+        fields = [
+            "uuid", "application", "slug", "branch", "last_finished_deployment", "url", "variables_pending",
+            "created_at",
+        ]  # fmt: skip
         read_only_fields = ["created_at"]
 
     @extend_schema_field(LastDeploymentSerializer(allow_null=True))
@@ -120,6 +134,9 @@ class EnvironmentSerializer(serializers.ModelSerializer):
 
     def get_url(self, environment) -> str:
         return environment_url(environment)
+
+    def get_variables_pending(self, environment) -> bool:
+        return variables_pending(environment)
 
     def update(self, instance, validated_data):
         return services.environment_update(environment=instance, changes=validated_data)
@@ -172,17 +189,79 @@ class DomainSerializer(serializers.ModelSerializer):
 class EnvironmentVariableSerializer(serializers.ModelSerializer):
     uuid = IdField()
     environment = RelatedIdField(read_only=True)
+    name = serializers.CharField(read_only=True)
     service_instance = RelatedIdField(read_only=True, allow_null=True)
     value = serializers.SerializerMethodField(
-        help_text="The value; null for a sensitive variable unless you are an owner or admin."
+        help_text="The value. Null for a sensitive variable you or the platform wrote (write-only, for everyone); "
+        "a service instance's credentials are shown to owners and admins only."
+    )
+    pending_deployment = serializers.SerializerMethodField(
+        help_text="True when the environment's variables changed after its last successful deployment started: "
+        "a change applies at the next deployment."
     )
 
     class Meta:
         model = EnvironmentVariable
-        fields = ["uuid", "environment", "name", "value", "is_sensitive", "service_instance", "created_at"]
-        read_only_fields = fields
+        fields = [
+            "uuid", "environment", "name", "value", "is_sensitive", "service_instance", "pending_deployment",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["is_sensitive", "created_at", "updated_at"]
 
     def get_value(self, variable) -> str | None:
-        if variable.is_sensitive and variable.caller_role not in MANAGING_ROLES:
+        if variable.is_write_only:
+            return None
+        if variable.is_sensitive and getattr(variable, "caller_role", None) not in MANAGING_ROLES:
             return None
         return variable.value
+
+    def get_pending_deployment(self, variable) -> bool:
+        return variables_pending(variable.environment)
+
+
+def variables_pending(environment: Environment) -> bool:
+    changed, deployed = environment.variables_changed_at, environment.variables_deployed_at
+    return changed is not None and (deployed is None or changed > deployed)
+
+
+class EnvironmentVariableCreateSerializer(EnvironmentVariableSerializer):
+    environment = RelatedIdField(scope=environments_visible)
+    name = serializers.RegexField(
+        r"^[A-Za-z_][A-Za-z0-9_]*$",
+        max_length=255,
+        error_messages={"invalid": "Use a POSIX name: letters, digits and underscores, not starting with a digit."},
+    )
+    value = serializers.CharField(
+        write_only=True, allow_blank=True, max_length=VARIABLE_VALUE_MAX_LENGTH, trim_whitespace=False
+    )
+    is_sensitive = serializers.BooleanField(
+        default=False, help_text="Sensitive values are write-only: nobody reads them back through the API."
+    )
+
+    class Meta(EnvironmentVariableSerializer.Meta):
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []  # variable_create says which name is taken, and how to change it instead
+
+    def to_representation(self, instance):
+        # As a GET answers it (the value stays write-only when sensitive), with the change just made.
+        instance.environment.refresh_from_db(fields=["variables_changed_at", "variables_deployed_at"])
+        return EnvironmentVariableSerializer(instance, context=self.context).data
+
+    def create(self, validated_data):
+        return variables.variable_create(**validated_data)
+
+
+class EnvironmentVariableUpdateSerializer(EnvironmentVariableCreateSerializer):
+    environment = RelatedIdField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    value = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=VARIABLE_VALUE_MAX_LENGTH,
+        trim_whitespace=False,
+    )
+    is_sensitive = serializers.BooleanField(required=False)
+
+    def update(self, instance, validated_data):
+        return variables.variable_update(variable=instance, changes=validated_data)

@@ -5,7 +5,7 @@ from appcontrol.accounts.permissions import CanManageOrganisationObject
 from appcontrol.core.schema import operation_ids
 from appcontrol.core.viewsets import ApiModelViewSet, ApiViewSet
 
-from .. import services
+from .. import services, variables
 from ..filtersets import (
     ApplicationFilterSet,
     DomainFilterSet,
@@ -26,7 +26,9 @@ from .serializers import (
     DomainSerializer,
     EnvironmentCreateSerializer,
     EnvironmentSerializer,
+    EnvironmentVariableCreateSerializer,
     EnvironmentVariableSerializer,
+    EnvironmentVariableUpdateSerializer,
     RegionSerializer,
 )
 
@@ -114,13 +116,37 @@ class DomainViewSet(
         services.domain_delete(domain=instance)
 
 
-@extend_schema_view(**operation_ids("EnvironmentVariable", "EnvironmentVariables", ["list", "retrieve"]))
-class EnvironmentVariableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """Variables your environments' applications receive, including service credentials. Sensitive values
-    are shown to owners and admins only; filter by `environment` or `application`."""
+@extend_schema_view(
+    **operation_ids(
+        "EnvironmentVariable", "EnvironmentVariables", ["list", "retrieve", "create", "partial_update", "destroy"]
+    )
+)
+class EnvironmentVariableViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Variables your environments' applications receive, including service credentials; filter by
+    `environment` or `application`. Members set, change and remove their own variables; a change applies at
+    the environment's next deployment (`pending_deployment`). Sensitive values you write are write-only:
+    nobody reads them back. Service credentials are read-only and shown to owners and admins."""
 
     serializer_class = EnvironmentVariableSerializer
     filterset_class = EnvironmentVariableFilterSet
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return environment_variables_visible(self.request)
+        return environment_variables_visible(self.request).select_related("environment")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return EnvironmentVariableCreateSerializer
+        if self.action == "partial_update":
+            return EnvironmentVariableUpdateSerializer
+        return EnvironmentVariableSerializer
+
+    def perform_destroy(self, instance):
+        variables.variable_delete(variable=instance)

@@ -86,14 +86,14 @@ class DeploymentVariablesSerializer(serializers.Serializer):
     environment = IdField()
     environment_variables = serializers.DictField(
         child=serializers.CharField(allow_null=True),
-        help_text="NAME to value; sensitive values are null unless you are an owner or admin.",
+        help_text="NAME to value; sensitive values are null, except service credentials for owners and admins.",
     )
 
 
 def deployment_variables(deployment: Deployment, caller_role: str | None) -> dict:
     shown = caller_role in MANAGING_ROLES
     return {
-        name: (entry["value"] if shown or not entry.get("sensitive") else None)
+        name: (entry["value"] if not entry.get("sensitive") or (shown and not entry.get("write_only")) else None)
         for name, entry in sorted(deployment.environment_variables.items())
     }
 

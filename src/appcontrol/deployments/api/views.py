@@ -107,7 +107,8 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     @extend_schema(operation_id="GetDeploymentEnvironmentVariables", responses={200: DeploymentVariablesSerializer})
     @action(detail=True, methods=["get"], url_path="environment-variables")
     def environment_variables(self, request, uuid=None):
-        """The variables the release ran with; sensitive values only for owners and admins."""
+        """The variables the release ran with; sensitive values are null, except service credentials for owners
+        and admins."""
         deployment = self.get_object()
         role = (
             Membership.objects.filter(organisation_id=deployment.application.organisation_id, user=request.user)
