@@ -3,6 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from appcontrol.activities.api.urls import register as register_activities
 from appcontrol.applications.api.urls import register as register_applications
 from appcontrol.backups import link_views
 from appcontrol.backups.api.urls import register as register_backups
@@ -19,6 +20,7 @@ router.register("patches", upcoming_collection("Patches"), basename="patch")
 register_services(router)
 register_backups(router)
 register_deployments(router)
+register_activities(router)
 
 urlpatterns = [
     re_path(r"^$", ApiRootView.as_view(), name="root"),

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "appcontrol.services",
     "appcontrol.backups",
     "appcontrol.deployments",
+    "appcontrol.activities",
     "appcontrol.demo",
 ]
 

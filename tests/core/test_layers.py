@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "appcontrol"
-LAYERS = ["core", "accounts", "applications", "services", "backups", "deployments", "demo"]
+LAYERS = ["core", "accounts", "applications", "services", "backups", "deployments", "activities", "demo"]
 
 
 def imported_modules(path: Path) -> set[str]:

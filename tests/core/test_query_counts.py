@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appcontrol.accounts.models import Membership, Organisation, Role
+from appcontrol.activities.models import ApplicationActivity
 from appcontrol.applications.models import Domain, EnvironmentVariable, Region
 from appcontrol.applications.services import application_create
 from appcontrol.backups.models import (
@@ -40,6 +41,7 @@ LISTS = {
     "api:backup-download-list": 5,  # + the items' ids
     "api:backup-download-service-instance-list": 4,
     "api:backup-restore-list": 5,  # + the items
+    "api:application-activity-list": 4,  # who did it: joined
 }
 
 
@@ -55,6 +57,9 @@ def crowded(world):
             environment=env, service=Service.objects.get(engine="sqlite"), type="DATABASE", service_status="ATTACHED"
         )
         EnvironmentVariable.objects.create(environment=env, name="DATABASE_URL", value="x", service_instance=instance)
+        ApplicationActivity.objects.create(
+            organisation=world.acme, application_id=app.pk, type="application.created", description="x", user=member
+        )
         backup = Backup.objects.create(environment=env, state="COMPLETED", success="SUCCESS")
         for _ in range(2):
             ServiceInstanceBackup.objects.create(

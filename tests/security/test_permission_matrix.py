@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from appcontrol.accounts.models import Role
+from appcontrol.activities.models import ApplicationActivity
 from appcontrol.applications.models import Domain, EnvironmentVariable, Repository
 from appcontrol.applications.services import application_create
 from appcontrol.backups.models import BackupSchedule
@@ -89,6 +90,9 @@ def objects(world, provision, run_jobs):
         "domain": Domain.objects.create(environment=test, domain="shop.example.com"),
         "variable": EnvironmentVariable.objects.get(service_instance=instance),
         "user_variable": EnvironmentVariable.objects.create(environment=test, name="GREETING", value="hello"),
+        "activity": ApplicationActivity.objects.create(
+            organisation=world.acme, application_id=world.apps["acme"].pk, type="application.updated", description="x"
+        ),
         "schedule": BackupSchedule.objects.get(environment=test),
     }
 
@@ -176,6 +180,8 @@ def requests(objects, world) -> dict:
         ("deployments", "logs"): ("get", api_url("api:deployment-logs", uuid=o["deployment"].pk), None),
         ("deployments", "variables"): ("get", api_url("api:deployment-environment-variables", uuid=o["deployment"].pk), None),
         ("deployments", "create"): ("post", api_url("api:deployment-list"), {"environment": eid(o["test"].pk)}),
+        ("application-activities", "list"): ("get", api_url("api:application-activity-list"), None),
+        ("application-activities", "retrieve"): ("get", api_url("api:application-activity-detail", uuid=o["activity"].pk), None),
         ("organisations", "list"): ("get", api_url("iam:organisation-list"), None),
         ("organisations", "retrieve"): ("get", api_url("iam:organisation-detail", uuid=world.acme.pk), None),
     }  # fmt: skip
@@ -210,6 +216,7 @@ CASES = [
         *[("backup-download-service-instances", a) for a in ["list", "retrieve"]],
         *[("backup-schedules", a) for a in ["list", "retrieve", "update", "destroy"]],
         *[("organisations", a) for a in ["list", "retrieve"]],
+        *[("application-activities", a) for a in ["list", "retrieve"]],
         *[("repositories", a) for a in ["list", "retrieve", "create"]],
         *[("builds", a) for a in ["list", "retrieve", "logs"]],
         *[("deployments", a) for a in ["list", "retrieve", "logs", "variables", "create"]],

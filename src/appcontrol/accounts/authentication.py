@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from appcontrol.core.events import publish
+
 from .models import AccessToken
 from .token_lookup import token_by_prefix
 from .tokens import PREFIX_LENGTH, TOKEN_MARKER, digest_matches, token_prefix
@@ -49,7 +51,12 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     def _record_use(self, token: AccessToken) -> None:
         now = timezone.now()
         resolution = timedelta(seconds=settings.APPCONTROL_TOKEN_LAST_USED_RESOLUTION_SECONDS)
-        if token.last_used_at is None or now - token.last_used_at >= resolution:
+        if token.last_used_at is None:
+            # The row decides (a cached token may be stale): only one request is a new token's first use.
+            if AccessToken.objects.filter(pk=token.pk, last_used_at__isnull=True).update(last_used_at=now):
+                publish("token.first_used", token_id=token.pk, user_id=token.user_id)
+            token.last_used_at = now
+        elif now - token.last_used_at >= resolution:
             AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
 

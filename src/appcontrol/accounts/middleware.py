@@ -3,6 +3,7 @@ authentication reuses it), counted against a rate limit, and a POST with an Idem
 
 from rest_framework.exceptions import AuthenticationFailed
 
+from appcontrol.core.actor import acting
 from appcontrol.core.conditional import API_PREFIXES
 
 from . import idempotency
@@ -19,12 +20,13 @@ class ApiRequestMiddleware:
             return self.get_response(request)
         caller = _identify(request)
         quota = quota_consume(request, caller)
-        if quota is not None and quota.exceeded:
-            response = too_many_requests(quota, caller)
-        elif idempotency.applies(request, caller):
-            response = idempotency.run_once(request, caller[1], self.get_response)
-        else:
-            response = self.get_response(request)
+        with acting(*(caller or (None, None))):
+            if quota is not None and quota.exceeded:
+                response = too_many_requests(quota, caller)
+            elif idempotency.applies(request, caller):
+                response = idempotency.run_once(request, caller[1], self.get_response)
+            else:
+                response = self.get_response(request)
         if quota is not None:
             for name, value in quota.headers().items():
                 response[name] = value

@@ -37,6 +37,7 @@ def application_create(
     )
     for environment_slug in DEFAULT_ENVIRONMENTS:
         _created(Environment(application=application, slug=environment_slug, branch=branch))
+    publish("application.created", application_id=application.pk, organisation_id=organisation.pk)
     return application
 
 
@@ -49,6 +50,12 @@ def _created(instance):
 
 
 def application_update(*, application: Application, changes: dict) -> Application:
+    publish(
+        "application.updated",
+        application_id=application.pk,
+        organisation_id=application.organisation_id,
+        fields=sorted(changes),
+    )
     return model_update(instance=application, changes=changes)
 
 
@@ -80,15 +87,28 @@ def application_delete(*, application: Application) -> None:
     _refuse_while_instances_remain(environments, f"The application {application.slug}")
     for environment in environments:
         publish("environment.deleted", environment_id=environment.pk, application_id=application.pk)
-    publish("application.deleted", application_id=application.pk, organisation_id=application.organisation_id)
+    publish(
+        "application.deleted",
+        application_id=application.pk,
+        organisation_id=application.organisation_id,
+        slug=application.slug,
+    )
     application.delete()
 
 
 def environment_create(*, application: Application, slug: str, branch: str = "main") -> Environment:
-    return _created(Environment(application=application, slug=slug, branch=branch))
+    environment = _created(Environment(application=application, slug=slug, branch=branch))
+    publish("environment.created", environment_id=environment.pk, application_id=application.pk)
+    return environment
 
 
 def environment_update(*, environment: Environment, changes: dict) -> Environment:
+    publish(
+        "environment.updated",
+        environment_id=environment.pk,
+        application_id=environment.application_id,
+        fields=sorted(changes),
+    )
     return model_update(instance=environment, changes=changes)
 
 
@@ -105,8 +125,11 @@ def domain_create(*, environment: Environment, domain: str, is_primary: bool = F
     if is_primary:
         # The new primary domain replaces the old one in the same transaction.
         Domain.objects.filter(environment=environment, is_primary=True).update(is_primary=False)
-    return Domain.objects.create(environment=environment, domain=domain.lower(), is_primary=is_primary)
+    created = Domain.objects.create(environment=environment, domain=domain.lower(), is_primary=is_primary)
+    publish("domain.created", domain_id=created.pk, environment_id=environment.pk, domain=created.domain)
+    return created
 
 
 def domain_delete(*, domain: Domain) -> None:
+    publish("domain.deleted", domain_id=domain.pk, environment_id=domain.environment_id, domain=domain.domain)
     domain.delete()

@@ -103,6 +103,7 @@ def _backup_record(environment, service_instances, trigger, notes, scheduled_for
             service_type=instance.type,
             engine=instance.service.engine,
         )
+    publish("backup.created", backup_id=backup.pk, environment_id=environment.pk, trigger=trigger)
     return backup
 
 
@@ -185,6 +186,7 @@ def backup_delete(*, backup: Backup) -> None:
     for sib in backup.service_instance_backups.all():
         if sib.artifact:
             store.delete(sib.artifact)
+    publish("backup.deleted", backup_id=backup.pk, environment_id=backup.environment_id)
     backup.delete()
 
 
@@ -224,6 +226,7 @@ def backup_download_create(
         BackupDownloadServiceInstance.objects.create(
             backup_download=download, service_instance_backup=sib, errors=errors, ended_at=now
         )
+    publish("backup_download.created", download_id=download.pk, backup_id=backup.pk)
     return download
 
 
@@ -395,6 +398,7 @@ def backup_restore_create(
             backup_restore=restore, service_instance_backup=sib, service_instance=target
         )
     enqueue("backup-restore", restore.pk)
+    publish("restore.created", restore_id=restore.pk, backup_id=backup.pk)
     return restore
 
 
@@ -464,6 +468,7 @@ def backup_schedule_save(*, environment, schedule: BackupSchedule | None, change
         if name != "environment":
             setattr(schedule, name, value)
     schedule.save()
+    publish("backup_schedule.saved", schedule_id=schedule.pk, environment_id=environment.pk)
     return schedule
 
 

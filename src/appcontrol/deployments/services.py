@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from appcontrol.accounts.models import Organisation
 from appcontrol.applications.models import Environment, EnvironmentVariable, Repository
+from appcontrol.core.events import publish
 from appcontrol.core.exceptions import ActionError
 from appcontrol.core.ids import encode_id
 from appcontrol.core.jobs import append_log, enqueue
@@ -25,6 +26,7 @@ def repository_create(*, organisation: Organisation, url: str, operator: bool = 
         raise DeploymentError(problem, field="url")
     repository = Repository.objects.create(organisation=organisation, url=url)
     enqueue("repository-clone", repository.pk)
+    publish("repository.created", repository_id=repository.pk, organisation_id=organisation.pk)
     return repository
 
 
@@ -67,6 +69,13 @@ def deployment_create(*, environment: Environment, build_mode: str = BuildMode.A
             created_by=user if user is not None and user.is_authenticated else None,
         )
         enqueue("deployment", deployment.pk)
+        publish(
+            "deployment.created",
+            deployment_id=deployment.pk,
+            environment_id=environment.pk,
+            build_mode=build_mode,
+            rollback=build is not None,
+        )
     return deployment
 
 
@@ -89,6 +98,12 @@ def deployment_finish(*, deployment: Deployment, **changes) -> None:
             # Its variables were read after it was queued: whatever changed since is still pending.
             environment_changes["variables_deployed_at"] = deployment.created_at
         Environment.objects.filter(pk=deployment.environment_id).update(**environment_changes)
+        publish(
+            "deployment.finished",
+            deployment_id=deployment.pk,
+            environment_id=deployment.environment_id,
+            success=bool(changes.get("success")),
+        )
 
 
 def deployment_fail(*, deployment: Deployment, message: str, stop=None) -> None:
