@@ -288,6 +288,9 @@ if APPCONTROL_REDIS_URL and importlib.util.find_spec("redis") is None:
 # An organisation's own limit (admin, or `appcontrol orgs limit`) replaces the first for its tokens.
 APPCONTROL_RATE_LIMIT = _env_int("APPCONTROL_RATE_LIMIT", 1200, minimum=0)
 APPCONTROL_RATE_LIMIT_ANONYMOUS = _env_int("APPCONTROL_RATE_LIMIT_ANONYMOUS", 300, minimum=0)
+# Environments an organisation may have across its applications (0: no limit); an organisation's own limit
+# (admin) replaces it.
+APPCONTROL_ENVIRONMENT_LIMIT = _env_int("APPCONTROL_ENVIRONMENT_LIMIT", 100, minimum=0)
 # Reverse proxies in front of the server that append the client's address to X-Forwarded-For (0: none,
 # the client's address is the connection's).
 APPCONTROL_PROXY_HOPS = _env_int("APPCONTROL_PROXY_HOPS", 0, minimum=0)

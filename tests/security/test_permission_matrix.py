@@ -38,6 +38,7 @@ SUCCESS = {
     "logs": 200,
     "variables": 200,
     "create": 201,
+    "copy": 201,
     "upload": 201,
     "update": 200,
     "destroy": 204,
@@ -115,6 +116,7 @@ def requests(objects, world) -> dict:
             "post", api_url("api:environment-list"), {"application": eid(o["app"].pk), "slug": "staging"}
         ),
         ("environments", "update"): ("patch", api_url("api:environment-detail", uuid=o["test"].pk), {"branch": "dev"}),
+        ("environments", "copy"): ("post", api_url("api:environment-copy-copy", uuid=o["test"].pk), {"new_slug": "copied"}),
         ("environments", "destroy"): (
             "delete", api_url("api:environment-detail", uuid=o["empty"].environments.get(slug="live").pk), None
         ),
@@ -207,6 +209,7 @@ CASES = [
             for r in ["applications", "environments"]
             for a in ["list", "retrieve", "create", "update", "destroy"]
         ],
+        ("environments", "copy"),
         *[("domains", a) for a in ["list", "retrieve", "create", "destroy"]],
         *[("service-instances", a) for a in ["list", "retrieve", "create", "destroy"]],
         *[("environment-variables", a) for a in ["list", "retrieve", "create", "update", "destroy"]],

@@ -31,7 +31,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "rate_limit", "created_at"]
+    list_display = ["slug", "name", "rate_limit", "environment_limit", "created_at"]
     search_fields = ["slug", "name"]
 
 

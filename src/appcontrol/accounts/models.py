@@ -59,6 +59,11 @@ class Organisation(models.Model):
         blank=True,
         help_text="API requests a minute for each token of this organisation; empty: the server's default.",
     )
+    environment_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Environments this organisation may have (0: no limit); empty: APPCONTROL_ENVIRONMENT_LIMIT.",
+    )
 
     class Meta:
         ordering = ["name", "uuid"]

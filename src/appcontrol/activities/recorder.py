@@ -32,6 +32,7 @@ DESCRIPTIONS = {
     "environment_variable.updated": "Changed the variable {name} in {environment}",
     "environment_variable.deleted": "Removed the variable {name} from {environment}",
     "service_instance.created": "Added a service instance to {environment}",
+    "service_instance.provisioned": "A service instance of {environment} was provisioned: {outcome}",
     "service_instance.deleted": "Deleted a service instance of {environment}",
     "backup.created": "Started a backup of {environment} ({trigger})",
     "backup.completed": "A backup of {environment} ended: {success}",

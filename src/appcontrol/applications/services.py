@@ -1,5 +1,6 @@
 """Application, environment and domain actions."""
 
+from django.conf import settings
 from django.db import transaction
 
 from appcontrol.accounts.models import Organisation
@@ -96,7 +97,24 @@ def application_delete(*, application: Application) -> None:
     application.delete()
 
 
+# The text Divio answers at its limit, which scripts compare (divio/scripts ci-cd.py).
+ENVIRONMENT_LIMIT_MESSAGE = "Can not add another Environment."
+
+
+def _refuse_beyond_environment_limit(organisation: Organisation) -> None:
+    limit = organisation.environment_limit
+    if limit is None:
+        limit = settings.APPCONTROL_ENVIRONMENT_LIMIT
+    if limit and Environment.objects.filter(application__organisation=organisation).count() >= limit:
+        raise ApplicationError(ENVIRONMENT_LIMIT_MESSAGE)
+
+
+@transaction.atomic
 def environment_create(*, application: Application, slug: str, branch: str = "main") -> Environment:
+    """A new environment of the application, within its organisation's environment limit."""
+    # Two requests at once: the second counts after the first one's environment exists.
+    Organisation.objects.select_for_update().filter(pk=application.organisation_id).first()
+    _refuse_beyond_environment_limit(application.organisation)
     environment = _created(Environment(application=application, slug=slug, branch=branch))
     publish("environment.created", environment_id=environment.pk, application_id=application.pk)
     return environment

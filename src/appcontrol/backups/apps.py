@@ -12,6 +12,7 @@ class BackupsConfig(AppConfig):
 
         subscribe("service_instance.created", subscribers.schedule_for_new_instance)
         subscribe("environment.deleted", subscribers.artifacts_of_deleted_environment)
+        subscribe("service_instance.provisioned", subscribers.restores_waiting_for)
 
         from appcontrol.core.periodic import register
 

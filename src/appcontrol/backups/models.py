@@ -135,6 +135,8 @@ class BackupRestore(JobRow):
     success = models.CharField(max_length=16, choices=Outcome.choices, null=True, blank=True)  # noqa: DJ001
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
+    # Queued once its target instances are provisioned (an environment copied with its data).
+    waits_for_provisioning = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-uuid"]

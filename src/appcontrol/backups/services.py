@@ -340,10 +340,12 @@ def backup_restore_create(
     items: list[tuple[ServiceInstanceBackup, ServiceInstance | None]],
     notes: str = "",
     user=None,
+    after_provisioning: bool = False,
 ) -> BackupRestore:
     """Queue restores of the backup's artifacts into their own instances or compatible ones of another
     environment of the backup's organisation; restoring into live needs the owner or admin role (`user`
-    None is the operator's own code, e.g. a command)."""
+    None is the operator's own code, e.g. a command). `after_provisioning`: the targets are being
+    provisioned, and the restore is queued when they are (subscribers.restores_waiting_for)."""
     if not items:
         raise BackupError("Name at least one service-instance backup to restore.", "service_instance_restores")
     parts = backup.service_instance_backups.count()
@@ -379,7 +381,8 @@ def backup_restore_create(
                 f"A {sib.engine} backup cannot be restored into a {target.service.engine} service instance.",
                 "service_instance_restores",
             )
-        if target.service_status != ServiceStatus.ATTACHED:
+        waiting = after_provisioning and target.service_status in (ServiceStatus.NEW, ServiceStatus.PROVISIONING)
+        if target.service_status != ServiceStatus.ATTACHED and not waiting:
             raise BackupError(
                 f"Service instance {encode_id(target.pk)} is {target.service_status}, not ATTACHED.",
                 "service_instance_restores",
@@ -392,12 +395,14 @@ def backup_restore_create(
         seen_parts.add(sib.pk)
         seen_targets.add(target.pk)
         plan.append((sib, target))
-    restore = BackupRestore.objects.create(backup=backup, notes=notes, created_by=user)
+    waits = any(target.service_status != ServiceStatus.ATTACHED for _, target in plan)
+    restore = BackupRestore.objects.create(backup=backup, notes=notes, created_by=user, waits_for_provisioning=waits)
     for sib, target in plan:
         ServiceInstanceRestore.objects.create(
             backup_restore=restore, service_instance_backup=sib, service_instance=target
         )
-    enqueue("backup-restore", restore.pk)
+    if not waits:
+        enqueue("backup-restore", restore.pk)
     publish("restore.created", restore_id=restore.pk, backup_id=backup.pk)
     return restore
 

@@ -17,6 +17,7 @@ Events (and their keyword arguments):
 - `domain.created` / `.deleted` (domain_id, environment_id, domain)
 - `environment_variable.created` / `.updated` / `.deleted` (variable_id, environment_id, name)
 - `service_instance.created` / `.deleted` (instance_id, environment_id)
+- `service_instance.provisioned` (instance_id, environment_id, success)
 - `backup.created` (backup_id, environment_id, trigger)
 - `backup.completed` (backup_id, success)
 - `backup.deleted` (backup_id, environment_id)
@@ -45,7 +46,7 @@ EVENTS = {
     "environment.created", "environment.updated", "environment.copied", "environment.deleted",
     "domain.created", "domain.deleted",
     "environment_variable.created", "environment_variable.updated", "environment_variable.deleted",
-    "service_instance.created", "service_instance.deleted",
+    "service_instance.created", "service_instance.provisioned", "service_instance.deleted",
     "backup.created", "backup.completed", "backup.deleted", "backup_download.created",
     "restore.created", "restore.completed", "backup_schedule.saved",
     "repository.created", "deployment.created", "deployment.finished",

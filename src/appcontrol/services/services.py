@@ -52,6 +52,12 @@ def service_instance_provision(*, instance: ServiceInstance) -> None:
         instance.service_status = ServiceStatus.ATTACHED
         instance.errors = []
         instance.save(update_fields=["resource", "service_status", "errors"])
+        publish(
+            "service_instance.provisioned",
+            instance_id=instance.pk,
+            environment_id=instance.environment_id,
+            success=True,
+        )
 
 
 def service_instance_delete(*, instance: ServiceInstance) -> None:

@@ -1,5 +1,6 @@
 from django.utils import timezone
 
+from appcontrol.core.events import publish
 from appcontrol.core.jobs import JobRunner
 
 from .engines import EngineError
@@ -24,3 +25,9 @@ class ProvisionRunner(JobRunner):
         instance.errors = [message]
         instance.ended_at = timezone.now()
         instance.save(update_fields=["service_status", "errors", "ended_at"])
+        publish(
+            "service_instance.provisioned",
+            instance_id=instance.pk,
+            environment_id=instance.environment_id,
+            success=False,
+        )

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from appcontrol.applications.models import Environment
 from appcontrol.applications.selectors import environments_visible
 from appcontrol.core.fields import MAX_LIST_ITEMS, IdField, RelatedIdField
 from appcontrol.core.ids import encode_id
@@ -218,3 +219,20 @@ class BackupScheduleCreateSerializer(BackupScheduleSerializer):
         scope=environments_visible,
         validators=[UniqueValidator(BackupSchedule.objects.all(), message="This environment already has a schedule.")],
     )
+
+
+class EnvironmentCopySerializer(serializers.Serializer):
+    new_slug = serializers.CharField(
+        max_length=63,
+        validators=Environment._meta.get_field("slug").validators,
+        help_text="The new environment's slug (lower-case letters, digits and hyphens).",
+    )
+    copy_data = serializers.BooleanField(
+        default=False, help_text="Fill the new service instances from the source's latest successful backup."
+    )
+
+    def validate_new_slug(self, value):
+        source = self.context["source"]
+        if Environment.objects.filter(application_id=source.application_id, slug=value).exists():
+            raise serializers.ValidationError("This application already has an environment with this slug.")
+        return value

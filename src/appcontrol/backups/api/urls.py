@@ -4,6 +4,7 @@ from .views import (
     BackupRestoreViewSet,
     BackupScheduleViewSet,
     BackupViewSet,
+    EnvironmentCopyViewSet,
     ServiceInstanceBackupViewSet,
 )
 
@@ -19,3 +20,5 @@ def register(router) -> None:
     )
     router.register("backup-restores", BackupRestoreViewSet, basename="backup-restore")
     router.register("backup-schedules", BackupScheduleViewSet, basename="backup-schedule")
+    # Only `environments/{uuid}/copy/`: the environments themselves belong to the applications API.
+    router.register("environments", EnvironmentCopyViewSet, basename="environment-copy")

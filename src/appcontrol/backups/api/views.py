@@ -5,12 +5,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from appcontrol.accounts.permissions import CanManageOrganisationObject
+from appcontrol.applications.api.serializers import EnvironmentSerializer
+from appcontrol.applications.selectors import environments_visible
 from appcontrol.core.ids import encode_id
 from appcontrol.core.links import link_token
 from appcontrol.core.schema import operation_ids
 from appcontrol.core.viewsets import ApiModelViewSet, ApiViewSet
 
 from .. import services
+from ..copies import environment_copy
 from ..filtersets import (
     BackupDownloadServiceInstanceFilterSet,
     BackupFilterSet,
@@ -36,6 +39,7 @@ from .serializers import (
     BackupSerializer,
     BackupUploadResponseSerializer,
     BackupUploadSerializer,
+    EnvironmentCopySerializer,
     ServiceInstanceBackupSerializer,
 )
 
@@ -242,3 +246,32 @@ class BackupScheduleViewSet(ApiModelViewSet):
             environment=schedule.environment, schedule=schedule, changes=serializer.validated_data,
             user=self.request.user,
         )  # fmt: skip
+
+
+class EnvironmentCopyViewSet(ApiViewSet):
+    """Copies of environments (`environments/{uuid}/copy/`; the environments themselves belong to the
+    applications API)."""
+
+    def get_queryset(self):
+        return environments_visible(self.request).select_related("application__organisation")
+
+    @extend_schema(
+        operation_id="CopyEnvironment", request=EnvironmentCopySerializer, responses={201: EnvironmentSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def copy(self, request, uuid=None):
+        """A new environment of the same application with this one's branch and variables (not its
+        SECRET_KEY nor its domains) and a service instance for each of its own, provisioned empty. With
+        `copy_data`, the new instances are then filled from this environment's latest successful backup
+        (a backup restore you can follow). 400 `non_field_errors` at the organisation's environment limit."""
+        source = self.get_object()
+        serializer = EnvironmentCopySerializer(data=request.data, context={"source": source})
+        serializer.is_valid(raise_exception=True)
+        copied = environment_copy(
+            source=source,
+            new_slug=serializer.validated_data["new_slug"],
+            copy_data=serializer.validated_data["copy_data"],
+            user=request.user,
+        )
+        body = EnvironmentSerializer(copied, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
