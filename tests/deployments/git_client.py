@@ -15,10 +15,10 @@ def with_credentials(url: str, token: str | None, user: str = "git") -> str:
     return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(token, safe='')}@{parts.netloc}"))
 
 
-def git(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 120):
+def git(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 120, env: dict | None = None):
     home = Path(cwd or ".").resolve() / ".." / "git-home"
     home.mkdir(exist_ok=True)
-    env = {
+    git_env = {
         "PATH": os.environ["PATH"],
         "HOME": str(home),
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -30,7 +30,7 @@ def git(*args: str, cwd: Path | None = None, check: bool = True, timeout: float 
         "GIT_COMMITTER_EMAIL": "pusher@example.com",
     }
     result = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        ["git", *args], cwd=cwd, env=git_env | (env or {}), capture_output=True, text=True, timeout=timeout, check=False
     )
     if check:
         assert result.returncode == 0, f"git {' '.join(args[:2])} failed: {result.stdout}{result.stderr}"
