@@ -2,8 +2,11 @@
 deployments a real Docker Engine and router."""
 
 import contextlib
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import urllib.request
 from pathlib import Path
@@ -53,6 +56,14 @@ def files_of_webapp(version: int) -> dict[str, bytes]:
     return files
 
 
+def appctl(server, *args):
+    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "COLUMNS": "200", "APPCTL_TOKEN": server["token"]}
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")  # this checkout's appctl
+    return subprocess.run(
+        [sys.executable, "-m", "appctl", "--url", server["url"], *args], env=env, capture_output=True, text=True
+    )
+
+
 @pytest.fixture(scope="module")
 def server():
     with hosted_server() as running:
@@ -98,16 +109,20 @@ def test_push_clone_large_push_and_force_push(server, tmp_path):
 
 def test_auto_deploy_starts_a_deployment_of_the_pushed_branch(server, tmp_path):
     application = application_create(server, "auto")
+    shown = appctl(server, "apps", "show", "auto")
+    assert shown.returncode == 0 and application["git_url"] in shown.stdout, shown.stderr
+    updated = appctl(server, "--json", "envs", "update", "-a", "auto", "-e", "live", "--auto-deploy")
+    assert updated.returncode == 0 and json.loads(updated.stdout)["auto_deploy"] is True, updated.stderr
     live = environment_of(server, application, "live")
-    url = f"{server['url']}/apps/v3/environments/{live['uuid']}/"
-    status, _, changed = get(url, server["token"], "PATCH", {"auto_deploy": True})
-    assert status == 200 and changed["auto_deploy"] is True
+    assert live["auto_deploy"] is True
     tree = work_tree(tmp_path / "work", {"README": "one\n"})
     pushed = git("push", with_credentials(application["git_url"], server["token"]), "main", cwd=tree)
     assert "remote: live: deploying main at" in pushed.stderr, pushed.stderr
     deployments = deployments_of(server, live)
     assert len(deployments) == 1 and deployments[0]["environment"] == live["uuid"]
     assert deployments_of(server, environment_of(server, application, "test")) == []
+    listed = appctl(server, "deployments", "list", "-a", "auto", "-e", "live")
+    assert deployments[0]["uuid"] in listed.stdout, listed.stderr
 
 
 def test_the_token_is_not_in_the_servers_log(server, tmp_path):
