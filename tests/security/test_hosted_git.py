@@ -13,6 +13,7 @@ from appcontrol.accounts.models import AccessToken, Role
 from appcontrol.accounts.services import membership_set, token_create
 from appcontrol.core.sandbox import Child, child_environment
 from appcontrol.deployments import hosted
+from tests.conftest import api_url
 from tests.deployments.git_client import commit, git, head, with_credentials, work_tree
 
 ACTORS = ["anonymous", "outsider", "restricted", "read_only", "member", "admin", "owner"]
@@ -123,6 +124,8 @@ def test_an_application_with_an_external_repository_has_no_hosted_one(server, ac
     Application.objects.filter(pk=actors.apps["acme"].pk).update(repository=repository)
     url = with_credentials(url_of(server), actors.tokens["owner"])
     assert outcome(git("ls-remote", url, cwd=pushed, check=False)) == "not found"
+    shown = actors.client("owner").get(api_url("api:application-detail", uuid=actors.apps["acme"].pk)).json()
+    assert shown["git_url"] is None
 
 
 @pytest.mark.parametrize(
