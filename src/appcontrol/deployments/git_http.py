@@ -82,9 +82,7 @@ def _authenticate(request):
             caller = None
     quota = quota_consume(request, caller)
     if quota is not None and quota.exceeded:
-        response = too_many_requests(quota, caller)
-        response["Retry-After"] = str(max(1, quota.resets_in))
-        return None, response
+        return None, too_many_requests(quota, caller)
     if caller is None:
         message = "Authentication required: use an API token as the password." if clear is None else "Invalid token."
         return None, _text(401, message, WWW_Authenticate=REALM)
