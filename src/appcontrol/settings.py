@@ -240,8 +240,12 @@ APPCONTROL_RUNTIME_DRIVER = os.environ.get("APPCONTROL_RUNTIME_DRIVER", "docker"
 if APPCONTROL_RUNTIME_DRIVER not in {"docker", "swarm"}:
     raise ImproperlyConfigured("APPCONTROL_RUNTIME_DRIVER must be docker or swarm")
 APPCONTROL_REPOSITORIES_DIR = DATA_DIR / "repositories"
+# Repositories appcontrol hosts itself: applications without a `repository` are pushed to (/git/).
+APPCONTROL_HOSTED_REPOSITORIES_DIR = DATA_DIR / "hosted"
 # Time limits of git (clone, fetch), a build and each release command.
 APPCONTROL_GIT_TIMEOUT_SECONDS = _env_int("APPCONTROL_GIT_TIMEOUT_SECONDS", 300)
+# The largest push to a hosted repository (/git/), in bytes: git refuses a bigger pack.
+APPCONTROL_GIT_PUSH_MAX_BYTES = _env_int("APPCONTROL_GIT_PUSH_MAX_BYTES", 1024**3)
 APPCONTROL_BUILD_TIMEOUT_SECONDS = _env_int("APPCONTROL_BUILD_TIMEOUT_SECONDS", 1800)
 APPCONTROL_RELEASE_COMMAND_TIMEOUT_SECONDS = _env_int("APPCONTROL_RELEASE_COMMAND_TIMEOUT_SECONDS", 900)
 # Loopback ports web processes listen on (PORT), one per running release.

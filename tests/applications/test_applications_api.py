@@ -33,11 +33,13 @@ def test_seed_lookup_by_slug_gives_exactly_one_result_with_its_uuid(world):
     assert body["count"] == 1
     app = body["results"][0]
     assert app["uuid"] == encode_id(world.apps["acme"].pk)
-    assert {"uuid", "slug", "name", "organisation", "region", "repository", "release_commands", "created_at"} == set(
-        app
-    )
+    assert {
+        "uuid", "slug", "name", "organisation", "region", "repository", "git_url", "release_commands", "created_at"
+    } == set(app)  # fmt: skip
     assert app["organisation"] == encode_id(world.acme.pk)
     assert app["repository"] is None
+    # Without a repository of its own, the application is pushed to the server (hosted git).
+    assert app["git_url"] == "http://testserver/git/acme/example-application.git"
 
 
 def test_slug_of_another_organisation_finds_nothing(world):

@@ -57,6 +57,9 @@ class Application(Model):
     slug: str
     name: str
     organisation: str | None = None
+    repository: str | None = None
+    # Where to `git push` when the application has no external repository (None otherwise).
+    git_url: str | None = None
 
     def environments(self, **filters) -> Iterator[Environment]:
         return self.client.environments.list(application=self.uuid, **filters)
@@ -69,6 +72,7 @@ class Environment(Model):
     slug: str
     application: str | None = None
     branch: str | None = None
+    auto_deploy: bool | None = None
     url: str | None = None
     last_finished_deployment: dict | None = None
 

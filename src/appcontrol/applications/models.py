@@ -96,6 +96,8 @@ class Environment(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="environments")
     slug = models.CharField(max_length=63, validators=[slug_validator])
     branch = models.CharField(max_length=200, default="main", validators=[branch_validator])
+    # A push to the application's hosted repository that changes `branch` deploys the environment.
+    auto_deploy = models.BooleanField(default=False)
     # Set by the deployments app when a deployment ends (an id, not a key: deployments build on this app).
     last_finished_deployment_id = models.UUIDField(null=True, blank=True, editable=False)
     # A variable written after the start of the last successful deployment waits for the next one.

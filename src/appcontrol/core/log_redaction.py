@@ -38,5 +38,7 @@ class AccessLogger(glogging.Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
+        # The user name of HTTP Basic credentials: git users may put their token there (`https://<token>@…`).
+        atoms["u"] = "-"
         # Every field a log format may use: the request line, path, referer, headers, environ.
         return {key: redact_links(value) if isinstance(value, str) else value for key, value in atoms.items()}

@@ -49,6 +49,8 @@ class Sandbox:
     read_only: tuple[str, ...] = ()
     writable: tuple[str, ...] = ()
     network: bool = False
+    # Read-only again inside a writable path (bound over it): files a child may use but never replace.
+    protected: tuple[str, ...] = ()
 
 
 @dataclass
@@ -109,6 +111,8 @@ def _bwrap_argv(bwrap: str, sandbox: Sandbox) -> list[str]:
         argv += ["--ro-bind-try", path, path]
     for path in sandbox.writable:
         argv += ["--bind", path, path]
+    for path in sandbox.protected:
+        argv += ["--ro-bind", path, path]
     return [*argv, "--"]
 
 

@@ -24,7 +24,7 @@ from appcontrol.runtime.driver import Driver
 from appcontrol.runtime.health import RESPONSE_TIMEOUT_SECONDS, probe
 from appcontrol.runtime.specs import DEPLOYMENT_LABEL, ENVIRONMENT_LABEL, BuildSpec, Limits, ProcessSpec, RuntimeFailure
 
-from . import git, logs, routing, services
+from . import git, hosted, logs, routing, services
 from .engine import driver as configured_driver
 from .models import Build, BuildMode, Deployment, Release, Status
 
@@ -100,15 +100,14 @@ def deploy(deployment: Deployment) -> None:
 def prepare_build(deployment: Deployment, environment: Environment, engine: Driver) -> Build:
     application = environment.application
     repository = application.repository
-    if repository is None:
-        raise DeploymentFailed(
-            "The application has no repository to deploy from: set its `repository` (POST /apps/v3/repositories/, "
-            "then PATCH the application)."
-        )
     step(deployment, Status.FETCHING, 5)
-    log(f"Fetching {repository.url}")
-    git.fetch(repository)
-    commit = git.resolve(repository, environment.branch)
+    if repository is None:
+        log("Reading the application's hosted repository")
+        commit = hosted.resolve(application, environment.branch)
+    else:
+        log(f"Fetching {repository.url}")
+        git.fetch(repository)
+        commit = git.resolve(repository, environment.branch)
     deployment.commit = commit
     Deployment.objects.filter(pk=deployment.pk).update(commit=commit)
     log(f"Branch {environment.branch} is at {commit}")
@@ -142,7 +141,10 @@ def build_image(deployment, application, repository, commit: str, engine: Driver
     log(f"Building {build.image} (build {encode_id(build.pk)})")
     output = LogStream((Build, build.pk), (Deployment, deployment.pk))
     with private_directory() as context, private_directory() as packed:
-        git.export(repository, commit, context)
+        if repository is None:
+            hosted.export(application, commit, context)
+        else:
+            git.export(repository, commit, context)
         if not (context / "Dockerfile").is_file():
             raise DeploymentFailed(f"Commit {commit[:12]} has no Dockerfile at the top of the repository.")
         git.pack(context, packed / "context.tar")

@@ -121,3 +121,28 @@ def deployment_fail(*, deployment: Deployment, message: str, stop=None) -> None:
         )
     append_log(Deployment, deployment.pk, [f"Failed: {message}"])
     deployment_finish(deployment=deployment, status=Status.FAILED, success=False, errors=message)
+
+
+def hosted_push_deploy(*, application, branches: dict[str, str], user=None) -> list[str]:
+    """After a push to the application's hosted repository changed `branches` (name → commit): deploy the
+    environments that follow one of them and have `auto_deploy`. Returns lines telling the pusher what
+    happened (git shows them as `remote:` lines)."""
+    lines = []
+    for environment in Environment.objects.filter(application=application, branch__in=list(branches)):
+        commit = branches[environment.branch][:12]
+        if not environment.auto_deploy:
+            lines.append(
+                f"{environment.slug}: branch {environment.branch} is at {commit}; auto_deploy is off "
+                f"(deploy with: appctl deploy -a {application.slug} -e {environment.slug})."
+            )
+            continue
+        try:
+            deployment = deployment_create(environment=environment, user=user)
+        except DeploymentError as error:
+            lines.append(f"{environment.slug}: not deployed. {error}")
+            continue
+        lines.append(
+            f"{environment.slug}: deploying {environment.branch} at {commit}: deployment {encode_id(deployment.pk)} "
+            f"(appctl deployments list -a {application.slug} -e {environment.slug})."
+        )
+    return lines

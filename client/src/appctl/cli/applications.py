@@ -11,6 +11,8 @@ apps_app = command_group("Applications.")
 
 
 APP_COLUMNS = ["uuid", "slug", "name", "organisation"]
+# One application: also where its code comes from (an external repository, or its own `git_url` to push to).
+APP_SHOW_COLUMNS = [*APP_COLUMNS, "repository", "git_url"]
 
 
 @apps_app.command("list")
@@ -22,7 +24,7 @@ def apps_list(limit: LimitOption = None, organisation: Annotated[str | None, typ
 @apps_app.command("show")
 def apps_show(application: Annotated[str, typer.Argument(help="Slug or id.")]):
     """Show one application."""
-    emit(state().client().applications.resolve(application), APP_COLUMNS, state().fmt, single=True)
+    emit(state().client().applications.resolve(application), APP_SHOW_COLUMNS, state().fmt, single=True)
 
 
 @apps_app.command("create")

@@ -1,12 +1,16 @@
 """`appctl envs …`: the environments of an application."""
 
+from typing import Annotated
+
+import typer
+
 from .common import AppOption, EnvOption, command_group, environment_of, state
 from .output import emit
 
 envs_app = command_group("Environments of an application.")
 
 
-ENV_COLUMNS = ["uuid", "slug", "branch", "application"]
+ENV_COLUMNS = ["uuid", "slug", "branch", "auto_deploy", "application"]
 
 
 @envs_app.command("list")
@@ -20,3 +24,29 @@ def envs_list(application: AppOption):
 def envs_show(application: AppOption, environment: EnvOption):
     """Show one environment."""
     emit(environment_of(application, environment), ENV_COLUMNS, state().fmt, single=True)
+
+
+@envs_app.command("update")
+def envs_update(
+    application: AppOption,
+    environment: EnvOption,
+    branch: Annotated[str | None, typer.Option(help="The git branch the environment deploys.")] = None,
+    auto_deploy: Annotated[
+        bool | None,
+        typer.Option(
+            "--auto-deploy/--no-auto-deploy",
+            help="Deploy when a push to the application's git_url changes the environment's branch.",
+        ),
+    ] = None,
+):
+    """Change an environment's branch or auto_deploy."""
+    changes: dict[str, object] = {}
+    if branch is not None:
+        changes["branch"] = branch
+    if auto_deploy is not None:
+        changes["auto_deploy"] = auto_deploy
+    if not changes:
+        raise typer.BadParameter("Give --branch, --auto-deploy or --no-auto-deploy.")
+    client = state().client()
+    target = environment_of(application, environment)
+    emit(client.environments.update(target.uuid, **changes), ENV_COLUMNS, state().fmt, single=True)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.validators import DomainNameValidator
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -63,10 +64,24 @@ class ApplicationSerializer(serializers.ModelSerializer):
         help_text="Commands run in order in a one-off container before a release starts; one failing stops it.",
     )
 
+    git_url = serializers.SerializerMethodField(
+        help_text="Where to push the application's code (`git push <git_url> <branch>`, an API token as the "
+        "password) when it has no `repository`; null when it deploys from an external repository."
+    )
+
     class Meta:
         model = Application
-        fields = ["uuid", "slug", "name", "organisation", "region", "repository", "release_commands", "created_at"]
+        fields = [
+            "uuid", "slug", "name", "organisation", "region", "repository", "git_url", "release_commands", "created_at"
+        ]  # fmt: skip
         read_only_fields = ["created_at"]
+
+    def get_git_url(self, application) -> str | None:
+        if application.repository_id is not None:
+            return None
+        path = reverse("git", kwargs={"path": f"{application.organisation.slug}/{application.slug}.git"})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
     def validate(self, attrs):
         if "release_commands" in attrs and attrs["release_commands"] is None:
@@ -122,9 +137,15 @@ class EnvironmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Environment
         fields = [
-            "uuid", "application", "slug", "branch", "last_finished_deployment", "url", "variables_pending",
-            "created_at",
+            "uuid", "application", "slug", "branch", "auto_deploy", "last_finished_deployment", "url",
+            "variables_pending", "created_at",
         ]  # fmt: skip
+        extra_kwargs = {
+            "auto_deploy": {
+                "help_text": "Deploy the environment when a push to the application's hosted repository (its "
+                "`git_url`) changes its branch."
+            }
+        }
         read_only_fields = ["created_at"]
 
     @extend_schema_field(LastDeploymentSerializer(allow_null=True))

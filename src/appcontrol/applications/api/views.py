@@ -62,7 +62,7 @@ class ApplicationViewSet(ApiModelViewSet):
     managing_actions = {"destroy"}
 
     def get_queryset(self):
-        return applications_visible(self.request)
+        return applications_visible(self.request).select_related("organisation")  # git_url names it
 
     def get_organisation_id(self, application):
         return application.organisation_id
