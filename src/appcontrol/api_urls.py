@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from appcontrol.activities.api.urls import register as register_activities
 from appcontrol.applications.api.urls import register as register_applications
+from appcontrol.applications.api.urls import register_billing, register_legacy
 from appcontrol.backups import link_views
 from appcontrol.backups.api.urls import register as register_backups
 from appcontrol.core.docs import RedocView, SwaggerView
@@ -37,3 +38,14 @@ urlpatterns = [
     *router.urls,
     re_path(r"^.*$", api_not_found),
 ]
+
+
+def _other_prefix(register) -> list:
+    """/billing/v3/ and /legacy/v3/: the few resources divio-cli reads there, beside the API."""
+    other = ApiRouter()
+    register(other)
+    return [*other.urls, re_path(r"^.*$", api_not_found)]
+
+
+billing_urlpatterns = _other_prefix(register_billing)
+legacy_urlpatterns = _other_prefix(register_legacy)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from appcontrol.applications.models import Application, Environment
+from appcontrol.applications.models import Application, Environment, PlanGroup
 from appcontrol.core.ids import encode_id
 from tests.conftest import api_url
 
@@ -87,7 +87,7 @@ def test_member_creates_application_with_test_and_live(world):
 def test_create_accepts_divio_cli_extra_fields(world):
     body = new_app_body(
         world,
-        plan_group="x",
+        plan_group=encode_id(PlanGroup.objects.get().pk),
         app_template=None,
         release_commands=None,
         repository=None,

@@ -2,7 +2,7 @@ from django_filters import rest_framework as filters
 
 from appcontrol.core.fields import IdFilter, IdListFilter
 
-from .models import Application, Domain, Environment, EnvironmentVariable, Region
+from .models import Application, Domain, Environment, EnvironmentVariable, LegacyApplicationId, PlanGroup, Region
 
 
 class RegionFilterSet(filters.FilterSet):
@@ -46,3 +46,24 @@ class EnvironmentVariableFilterSet(filters.FilterSet):
     class Meta:
         model = EnvironmentVariable
         fields = ["environment", "application", "name", "is_sensitive"]
+
+
+class PlanGroupFilterSet(filters.FilterSet):
+    organisation = IdFilter(
+        method="offered_to", help_text="The organisation the application is for (every plan group is offered)."
+    )
+
+    class Meta:
+        model = PlanGroup
+        fields = ["organisation"]
+
+    def offered_to(self, queryset, name, value):
+        return queryset
+
+
+class LegacyApplicationFilterSet(filters.FilterSet):
+    id = filters.NumberFilter(field_name="id", help_text="The application's number (divio-cli's `--remote-id`).")
+
+    class Meta:
+        model = LegacyApplicationId
+        fields = ["id"]

@@ -71,6 +71,48 @@ class Repository(JobRow):
         return self.url
 
 
+class PlanGroup(models.Model):
+    """What an application may be created with (`/billing/v3/application-plan-groups/`): a name and the
+    regions it offers — no regions means every region. Plans cost nothing here."""
+
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    name = models.CharField(max_length=100)
+    regions = models.ManyToManyField(Region, blank=True, related_name="plan_groups")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "uuid"]
+
+    def __str__(self):
+        return self.name
+
+
+class AppTemplate(models.Model):
+    """A git repository the operator offers as a starting point (`appcontrol templates add`); an application
+    created from it starts with its files in the application's hosted repository."""
+
+    uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    identifier = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    short_description = models.CharField(max_length=500, blank=True)
+    url = models.CharField(max_length=2000, unique=True, help_text="The git URL users name the template by.")
+    branch = models.CharField(max_length=200, default="main", validators=[branch_validator])
+    is_default = models.BooleanField(default=False)
+    order = models.IntegerField(default=0)
+    icon_dark_mode = models.URLField(blank=True)
+    # [{"label", "command"}], [{"identifier", "prefix"}], [{"name", "value"}]
+    release_commands = models.JSONField(default=list, blank=True)
+    services = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["order", "name", "uuid"]
+
+    def __str__(self):
+        return self.identifier
+
+
 class Application(models.Model):
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications")
@@ -82,6 +124,8 @@ class Application(models.Model):
     )
     # [{"label": ..., "command": ...}], run in order in a one-off container before a release starts.
     release_commands = models.JSONField(default=list, blank=True)
+    plan_group = models.ForeignKey(PlanGroup, null=True, blank=True, on_delete=models.SET_NULL)
+    template = models.ForeignKey(AppTemplate, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -89,6 +133,16 @@ class Application(models.Model):
 
     def __str__(self):
         return self.slug
+
+
+class LegacyApplicationId(models.Model):
+    """The number older clients name an application by (divio-cli's numeric `--remote-id`)."""
+
+    id = models.AutoField(primary_key=True)
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="legacy_id")
+
+    def __str__(self):
+        return str(self.id)
 
 
 class Environment(models.Model):

@@ -5,11 +5,34 @@ from django.db.models import OuterRef, Subquery
 from appcontrol.accounts.models import Membership
 from appcontrol.accounts.selectors import visible
 
-from .models import Application, Domain, Environment, EnvironmentVariable, Region, Repository
+from .models import (
+    Application,
+    AppTemplate,
+    Domain,
+    Environment,
+    EnvironmentVariable,
+    LegacyApplicationId,
+    PlanGroup,
+    Region,
+    Repository,
+)
 
 
 def regions_visible(request):
     return Region.objects.all()
+
+
+def plan_groups_visible(request):
+    """Every organisation may use every plan group: the operator's offer is the same for all."""
+    return PlanGroup.objects.prefetch_related("regions")
+
+
+def app_templates_visible(request):
+    return AppTemplate.objects.all()
+
+
+def legacy_ids_visible(request):
+    return visible(LegacyApplicationId.objects, request, "application__organisation").select_related("application")
 
 
 def repositories_visible(request):

@@ -9,7 +9,16 @@ from appcontrol.core.exceptions import ActionError
 from appcontrol.core.ids import encode_id
 from appcontrol.core.services import model_update
 
-from .models import DEFAULT_ENVIRONMENTS, Application, Domain, Environment, Region
+from .models import (
+    DEFAULT_ENVIRONMENTS,
+    Application,
+    AppTemplate,
+    Domain,
+    Environment,
+    LegacyApplicationId,
+    PlanGroup,
+    Region,
+)
 
 
 @transaction.atomic
@@ -22,10 +31,16 @@ def application_create(
     branch: str = "main",
     repository=None,
     release_commands: list | None = None,
+    plan_group: PlanGroup | None = None,
+    template: AppTemplate | None = None,
 ) -> Application:
-    """Create an application with its `test` and `live` environments, both following `branch`."""
+    """Create an application with its `test` and `live` environments, both following `branch`. From a
+    `template`, its hosted repository starts with the template's files (the deployments app copies them)."""
+    if plan_group is None:
+        plan_group = PlanGroup.objects.first()
     if region is None:
-        region = Region.objects.first()
+        offered = plan_group.regions.all() if plan_group is not None else Region.objects.none()
+        region = offered.first() or Region.objects.first()
     application = _created(
         Application(
             organisation=organisation,
@@ -34,8 +49,11 @@ def application_create(
             region=region,
             repository=repository,
             release_commands=release_commands or [],
+            plan_group=plan_group,
+            template=template,
         )
     )
+    LegacyApplicationId.objects.create(application=application)
     for environment_slug in DEFAULT_ENVIRONMENTS:
         _created(Environment(application=application, slug=environment_slug, branch=branch))
     publish("application.created", application_id=application.pk, organisation_id=organisation.pk)

@@ -14,7 +14,7 @@ from rest_framework.exceptions import APIException
 
 from .renderers import JSONRenderer, wants_indentation
 
-API_PREFIXES = ("/apps/", "/iam/")  # what the API's middleware applies to
+API_PREFIXES = ("/apps/", "/iam/", "/billing/", "/legacy/")  # what the API's middleware applies to
 _COMPACT = JSONRenderer()
 
 

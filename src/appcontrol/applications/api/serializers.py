@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import DomainNameValidator
+from django.core.validators import DomainNameValidator, URLValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,13 +15,21 @@ from ..hosts import environment_url
 from ..models import (
     VARIABLE_VALUE_MAX_LENGTH,
     Application,
+    AppTemplate,
     Domain,
     Environment,
     EnvironmentVariable,
+    PlanGroup,
     Region,
     branch_validator,
 )
-from ..selectors import applications_visible, environments_visible, regions_visible, repositories_visible
+from ..selectors import (
+    applications_visible,
+    environments_visible,
+    plan_groups_visible,
+    regions_visible,
+    repositories_visible,
+)
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -110,9 +118,46 @@ class ApplicationCreateSerializer(ApplicationSerializer):
         validators=[branch_validator],
         help_text="The git branch the new test and live environments deploy.",
     )
+    plan_group = RelatedIdField(
+        scope=plan_groups_visible,
+        required=False,
+        allow_null=True,
+        help_text="Defaults to the server's first plan group (/billing/v3/application-plan-groups/).",
+    )
+    app_template = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        max_length=2000,
+        source="template",
+        help_text="The `url` of one of the server's templates (/apps/v3/app-templates/): the hosted repository "
+        "starts with its files.",
+    )
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "branch"]
+        fields = [*ApplicationSerializer.Meta.fields, "branch", "plan_group", "app_template"]
+
+    def validate_app_template(self, value):
+        if value in (None, ""):
+            return None
+        template = AppTemplate.objects.filter(url=value).first()
+        if template is None:
+            URLValidator(message="Enter a valid URL.")(value)
+            raise serializers.ValidationError("Not one of this server's templates: see GET /apps/v3/app-templates/.")
+        return template
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        plan_group, region = attrs.get("plan_group"), attrs.get("region")
+        if plan_group is not None and region is not None:
+            offered = plan_group.regions.all()
+            if offered.exists() and region not in offered:
+                raise serializers.ValidationError({"region": ["The plan group does not offer this region."]})
+        if attrs.get("template") is not None and attrs.get("repository") is not None:
+            raise serializers.ValidationError(
+                {"app_template": ["A template fills the hosted repository: leave `repository` out to use one."]}
+            )
+        return attrs
 
     def create(self, validated_data):
         return services.application_create(**validated_data)
@@ -286,3 +331,58 @@ class EnvironmentVariableUpdateSerializer(EnvironmentVariableCreateSerializer):
 
     def update(self, instance, validated_data):
         return variables.variable_update(variable=instance, changes=validated_data)
+
+
+class AppTemplateServiceSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The service's `identifier` (/apps/v3/services/), as divio-cli reads it.")
+    identifier = serializers.CharField()
+    prefix = serializers.CharField()
+
+
+class AppTemplateSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+
+    class Meta:
+        model = AppTemplate
+        fields = ["uuid", "identifier", "name", "short_description", "url", "is_default", "order"]
+
+
+class AppTemplateDetailSerializer(AppTemplateSerializer):
+    release_commands = ReleaseCommandSerializer(many=True)
+    services = serializers.SerializerMethodField()
+    tags = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+
+    class Meta(AppTemplateSerializer.Meta):
+        fields = [*AppTemplateSerializer.Meta.fields, "icon_dark_mode", "release_commands", "services", "tags"]
+
+    @extend_schema_field(AppTemplateServiceSerializer(many=True))
+    def get_services(self, template) -> list[dict]:
+        return [
+            {"id": service["identifier"], "identifier": service["identifier"], "prefix": service["prefix"]}
+            for service in template.services
+        ]
+
+
+class PlanGroupSerializer(serializers.ModelSerializer):
+    uuid = IdField()
+
+    class Meta:
+        model = PlanGroup
+        fields = ["uuid", "name"]
+
+
+class PlanGroupDetailSerializer(PlanGroupSerializer):
+    regions = serializers.SerializerMethodField(help_text="The regions applications of this plan group may use.")
+
+    class Meta(PlanGroupSerializer.Meta):
+        fields = [*PlanGroupSerializer.Meta.fields, "regions"]
+
+    def get_regions(self, plan_group) -> list[str]:
+        offered = list(plan_group.regions.all()) or Region.objects.all()
+        return [encode_id(region.pk) for region in offered]
+
+
+class LegacyApplicationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    uuid = IdField(source="application_id")
+    slug = serializers.CharField(source="application.slug", read_only=True)

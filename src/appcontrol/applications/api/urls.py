@@ -1,8 +1,11 @@
 from .views import (
     ApplicationViewSet,
+    AppTemplateViewSet,
     DomainViewSet,
     EnvironmentVariableViewSet,
     EnvironmentViewSet,
+    LegacyApplicationViewSet,
+    PlanGroupViewSet,
     RegionViewSet,
 )
 
@@ -13,3 +16,12 @@ def register(router) -> None:
     router.register("environments", EnvironmentViewSet, basename="environment")
     router.register("domains", DomainViewSet, basename="domain")
     router.register("environment-variables", EnvironmentVariableViewSet, basename="environment-variable")
+    router.register("app-templates", AppTemplateViewSet, basename="app-template")
+
+
+def register_billing(router) -> None:
+    router.register("application-plan-groups", PlanGroupViewSet, basename="application-plan-group")
+
+
+def register_legacy(router) -> None:
+    router.register("applications", LegacyApplicationViewSet, basename="legacy-application")

@@ -11,24 +11,34 @@ from ..filtersets import (
     DomainFilterSet,
     EnvironmentFilterSet,
     EnvironmentVariableFilterSet,
+    LegacyApplicationFilterSet,
+    PlanGroupFilterSet,
     RegionFilterSet,
 )
 from ..selectors import (
+    app_templates_visible,
     applications_visible,
     domains_visible,
     environment_variables_visible,
     environments_visible,
+    legacy_ids_visible,
+    plan_groups_visible,
     regions_visible,
 )
 from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
+    AppTemplateDetailSerializer,
+    AppTemplateSerializer,
     DomainSerializer,
     EnvironmentCreateSerializer,
     EnvironmentSerializer,
     EnvironmentVariableCreateSerializer,
     EnvironmentVariableSerializer,
     EnvironmentVariableUpdateSerializer,
+    LegacyApplicationSerializer,
+    PlanGroupDetailSerializer,
+    PlanGroupSerializer,
     RegionSerializer,
 )
 
@@ -150,3 +160,41 @@ class EnvironmentVariableViewSet(
 
     def perform_destroy(self, instance):
         variables.variable_delete(variable=instance)
+
+
+@extend_schema_view(**operation_ids("AppTemplate", "AppTemplates", ["list", "retrieve"]))
+class AppTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Templates new applications can start from (`app_template`: a template's `url`). The operator adds
+    them with `appcontrol templates add`."""
+
+    serializer_class = AppTemplateSerializer
+
+    def get_queryset(self):
+        return app_templates_visible(self.request)
+
+    def get_serializer_class(self):
+        return AppTemplateDetailSerializer if self.action == "retrieve" else AppTemplateSerializer
+
+
+@extend_schema_view(**operation_ids("ApplicationPlanGroup", "ApplicationPlanGroups", ["list", "retrieve"]))
+class PlanGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Plan groups an application may be created with (`plan_group`), with the regions each offers."""
+
+    filterset_class = PlanGroupFilterSet
+
+    def get_queryset(self):
+        return plan_groups_visible(self.request)
+
+    def get_serializer_class(self):
+        return PlanGroupDetailSerializer if self.action == "retrieve" else PlanGroupSerializer
+
+
+@extend_schema_view(**operation_ids("LegacyApplication", "LegacyApplications", ["list"]))
+class LegacyApplicationViewSet(mixins.ListModelMixin, ApiViewSet):
+    """Applications by the number older clients use (`?id=`), for divio-cli's numeric `--remote-id`."""
+
+    serializer_class = LegacyApplicationSerializer
+    filterset_class = LegacyApplicationFilterSet
+
+    def get_queryset(self):
+        return legacy_ids_visible(self.request).order_by("id")
