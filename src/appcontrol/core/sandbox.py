@@ -49,6 +49,9 @@ class Sandbox:
     read_only: tuple[str, ...] = ()
     writable: tuple[str, ...] = ()
     network: bool = False
+    # (host file, path inside) bound read-only at another place, e.g. a minimal /etc/passwd for programs that
+    # need their uid to have a name (ssh). Only bubblewrap can: a fallback child sees the host's own files.
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -109,6 +112,8 @@ def _bwrap_argv(bwrap: str, sandbox: Sandbox) -> list[str]:
         argv += ["--ro-bind-try", path, path]
     for path in sandbox.writable:
         argv += ["--bind", path, path]
+    for source, target in sandbox.files:
+        argv += ["--ro-bind", source, target]
     return [*argv, "--"]
 
 
