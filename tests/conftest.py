@@ -13,7 +13,7 @@ from appcontrol.applications.services import application_create
 from appcontrol.core.ids import encode_id
 
 # The container engine, router and demo repository of the deployment tests (tests/security uses them too).
-pytest_plugins = ["tests.deployments.fixtures"]
+pytest_plugins = ["tests.deployments.fixtures", "tests.deployments.git_servers"]
 
 
 def pytest_sessionstart(session):

@@ -62,6 +62,10 @@ DATA_DIR = Path(os.environ.get("APPCONTROL_DATA_DIR") or "var").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = _secret_key(DATA_DIR)
+# Keys that encrypt stored secrets (deploy keys, git passwords): the first encrypts, all decrypt (rotation).
+APPCONTROL_SECRETS_KEY = [
+    key.strip() for key in os.environ.get("APPCONTROL_SECRETS_KEY", "").split(",") if key.strip()
+] or [SECRET_KEY]
 DEBUG = _env_bool("APPCONTROL_DEBUG")
 ALLOWED_HOSTS = [
     host.strip()

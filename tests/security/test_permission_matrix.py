@@ -43,12 +43,13 @@ SUCCESS = {
     "update": 200,
     "destroy": 204,
     "cancel": 409,
+    "check": 200,
 }
 # (A complete backup cannot be cancelled: "success" for cancel is its 409.)
 
 
 @pytest.fixture
-def objects(world, provision, run_jobs):
+def objects(world, provision, run_jobs, demo_repository):
     world.add_actor("read_only", world.acme, Role.MEMBER, read_only=True)
     restricted = world.add_actor("restricted", world.acme, Role.MEMBER)
     from appcontrol.accounts.services import membership_set, token_create
@@ -69,6 +70,8 @@ def objects(world, provision, run_jobs):
     )
     empty = application_create(organisation=world.acme, slug="empty-app", name="Empty")
     repository = Repository.objects.create(organisation=world.acme, url="https://git.example.com/acme.git")
+    # An operator's file:// repository: `check` reads it for real, without the network.
+    local = Repository.objects.create(organisation=world.acme, url=demo_repository.url)
     build = Build.objects.create(
         application=world.apps["acme"], branch="main", commit="0" * 40, image="x", success=True
     )
@@ -77,6 +80,7 @@ def objects(world, provision, run_jobs):
     )
     return {
         "repository": repository,
+        "local_repository": local,
         "build": build,
         "deployment": deployment,
         "app": world.apps["acme"],
@@ -174,6 +178,7 @@ def requests(objects, world) -> dict:
         ("repositories", "list"): ("get", api_url("api:repository-list"), None),
         ("repositories", "retrieve"): ("get", api_url("api:repository-detail", uuid=o["repository"].pk), None),
         ("repositories", "create"): ("post", api_url("api:repository-list"), {"organisation": eid(world.acme.pk), "url": "https://git.example.com/new.git"}),
+        ("repositories", "check"): ("post", api_url("api:repository-check", uuid=o["local_repository"].pk), {"branch": "main", "migrate": "true"}),
         ("builds", "list"): ("get", api_url("api:build-list"), None),
         ("builds", "retrieve"): ("get", api_url("api:build-detail", uuid=o["build"].pk), None),
         ("builds", "logs"): ("get", api_url("api:build-logs", uuid=o["build"].pk), None),
@@ -220,7 +225,7 @@ CASES = [
         *[("backup-schedules", a) for a in ["list", "retrieve", "update", "destroy"]],
         *[("organisations", a) for a in ["list", "retrieve"]],
         *[("application-activities", a) for a in ["list", "retrieve"]],
-        *[("repositories", a) for a in ["list", "retrieve", "create"]],
+        *[("repositories", a) for a in ["list", "retrieve", "create", "check"]],
         *[("builds", a) for a in ["list", "retrieve", "logs"]],
         *[("deployments", a) for a in ["list", "retrieve", "logs", "variables", "create"]],
     ]

@@ -197,9 +197,16 @@ class Repository(Waitable):
     url: str
     state: str | None = None
     reason: str = ""
+    key_type: str | None = None
+    username: str | None = None
+    auth_info: str | None = None  # an SSH repository's deploy key (public), to add at the git host
 
     def refresh(self) -> Repository:
         return self.client.repositories.get(self.uuid)
+
+    def check(self, branch: str | None = None) -> dict:
+        """Ask the server to reach the repository now (see `Repositories.check`)."""
+        return self.client.repositories.check(self.uuid, branch=branch)
 
     @property
     def done(self) -> bool:

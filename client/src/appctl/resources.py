@@ -157,6 +157,34 @@ class Repositories(Resource):
     path = "/apps/v3/repositories/"
     model = Repository
 
+    def create(  # type: ignore[override]  # the fields a repository takes, still `create(**fields)` to call
+        self,
+        *,
+        organisation: str,
+        url: str,
+        key_type: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> Repository:
+        """Add a repository; the server clones it. An SSH URL gets a deploy key (`key_type` ED25519, ECDSA or
+        RSA): add its `auth_info` at the git host, then `check()`. An HTTPS URL may come with a user name and
+        password or access token (stored encrypted by the server, never returned)."""
+        fields = {"organisation": organisation, "url": url}
+        if key_type is not None:
+            fields["key_type"] = key_type.upper()
+        if username is not None:
+            fields["username"] = username
+        if password is not None:
+            fields["password"] = password
+        return super().create(**fields)
+
+    def check(self, uuid: str, *, branch: str | None = None) -> dict:
+        """Ask the server to reach the repository now: `{"code": "success"}`, or a `ValidationError` (status 400)
+        whose body's `code` says what is wrong (`authentication`, `host_key`, `branch_missing`, …). A
+        repository that could not be cloned before is cloned again after a success."""
+        body = {"branch": branch} if branch else {}
+        return self.client.transport.request("POST", f"{self.path}{uuid}/check/", json=body).json()
+
 
 class WithLogs(Resource):
     def logs(self, uuid: str) -> str:

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from appcontrol.accounts.models import Organisation
+from appcontrol.core import secret_box
 from appcontrol.core.ids import new_id
 from appcontrol.core.jobs import JobRow
 
@@ -48,6 +49,12 @@ class Region(models.Model):
         return self.name
 
 
+class KeyType(models.TextChoices):
+    ED25519 = "ED25519"
+    ECDSA = "ECDSA"
+    RSA = "RSA"
+
+
 class Repository(JobRow):
     """A git repository applications deploy from; the server keeps a bare mirror of it. The job fields
     track its first clone (state CLONING until it ends)."""
@@ -63,12 +70,29 @@ class Repository(JobRow):
     state = models.CharField(max_length=10, choices=State.choices, default=State.CLONING)
     reason = models.TextField(blank=True, help_text="Why the repository is INVALID.")
     created_at = models.DateTimeField(default=timezone.now)
+    # Private repositories: an SSH deploy key the server made (its public half is shown to add at the git
+    # host), or a user name and password (or token) for HTTPS. Secrets only encrypted (core.secret_box).
+    key_type = models.CharField(max_length=10, choices=KeyType.choices, blank=True)
+    public_key = models.TextField(blank=True)
+    private_key_encrypted = models.TextField(blank=True)
+    username = models.CharField(max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True)
+    # The SSH host keys seen on first contact (known_hosts lines): a host presenting another key is refused.
+    known_hosts = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "uuid"]
 
     def __str__(self):
         return self.url
+
+    @property
+    def private_key(self) -> str:
+        return secret_box.decrypt(self.private_key_encrypted)
+
+    @property
+    def password(self) -> str:
+        return secret_box.decrypt(self.password_encrypted)
 
 
 class PlanGroup(models.Model):

@@ -51,6 +51,9 @@ class Sandbox:
     network: bool = False
     # Read-only again inside a writable path (bound over it): files a child may use but never replace.
     protected: tuple[str, ...] = ()
+    # (host file, path inside) bound read-only at another place, e.g. a minimal /etc/passwd for programs that
+    # need their uid to have a name (ssh). Only bubblewrap can: a fallback child sees the host's own files.
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -113,6 +116,8 @@ def _bwrap_argv(bwrap: str, sandbox: Sandbox) -> list[str]:
         argv += ["--bind", path, path]
     for path in sandbox.protected:
         argv += ["--ro-bind", path, path]
+    for source, target in sandbox.files:
+        argv += ["--ro-bind", source, target]
     return [*argv, "--"]
 
 

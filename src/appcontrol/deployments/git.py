@@ -19,7 +19,9 @@ from django.conf import settings
 
 from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over, run_child
 
-NETWORK_SCHEMES = ("https", "http", "git")
+from . import git_access
+
+NETWORK_SCHEMES = ("https", "http", "git", "ssh")
 OPERATOR_SCHEMES = ("file",)
 CHECKOUT_MAX_BYTES = 2 * 1024**3
 # Read as the global configuration: `-c safe.directory` would not reach the upload-pack of a file:// clone.
@@ -27,12 +29,19 @@ GIT_CONFIG = Path(__file__).with_name("gitconfig")
 
 
 class GitError(Exception):
-    """git failed; the message says why in words fit for the repository's owner."""
+    """git failed; the message says why in words fit for the repository's owner, `code` what kind of failure
+    it was when known (`host_key`, `authentication`, `unreachable`, `not_found`, `branch_missing`)."""
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 def url_problem(url: str, *, operator: bool) -> str | None:
     """Why `url` cannot be a repository's URL, or None. Credentials in URLs are refused (they would be
     shown as `dsn`); `file://` is for operators, who may deploy from this host's own disk."""
+    if git_access.transport(url) == "ssh":
+        return _ssh_url_problem(url, operator=operator)
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
@@ -40,15 +49,35 @@ def url_problem(url: str, *, operator: bool) -> str | None:
         return "Not a valid URL."
     allowed = NETWORK_SCHEMES + (OPERATOR_SCHEMES if operator else ())
     if parts.scheme not in allowed:
-        return f"Use a URL starting with {', '.join(f'{scheme}://' for scheme in allowed)}."
+        return f"Use a URL starting with {', '.join(f'{scheme}://' for scheme in allowed)}, or user@host:path."
     if parts.scheme != "file" and not hostname:
         return "The URL needs a host name."
     if parts.scheme != "file" and not operator and _internal(hostname):
         return "The URL names this server's own network (loopback, private or link-local): use a public host."
     if parts.username or parts.password:
-        return "Do not put credentials in the URL: the repository must be readable without them."
+        return "Do not put credentials in the URL (it is shown as dsn): give them as username and password."
     if any(character.isspace() or ord(character) < 32 for character in url):
         return "The URL must not contain spaces or control characters."
+    return None
+
+
+def _ssh_url_problem(url: str, *, operator: bool) -> str | None:
+    """`ssh://user@host[:port]/path` or `user@host:path`: the user is a name, not a credential (the deploy key
+    is); neither a user nor a host may read as an option to ssh."""
+    try:
+        user, host, path = git_access.ssh_parts(url) or ("", "", "")
+    except ValueError:
+        return "Not a valid URL."
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        return "The URL must not contain spaces or control characters."
+    if urlsplit(url).password if "://" in url else False:
+        return "Do not put a password in the URL: the server makes a deploy key for SSH."
+    if not user or not host or not path.strip("/"):
+        return "An SSH URL needs a user, a host and a path: ssh://git@host/owner/repo.git or git@host:owner/repo.git."
+    if user.startswith("-") or host.startswith("-"):
+        return "Not a valid URL."
+    if not operator and _internal(host):
+        return "The URL names this server's own network (loopback, private or link-local): use a public host."
     return None
 
 
@@ -69,10 +98,7 @@ def mirror_path(repository) -> Path:
 
 
 def _git_env(repository_url: str) -> dict[str, str]:
-    try:
-        scheme = urlsplit(repository_url).scheme
-    except ValueError:
-        scheme = ""
+    scheme = git_access.transport(repository_url)
     if scheme not in NETWORK_SCHEMES + OPERATOR_SCHEMES:
         scheme = "none"  # no such transport: git refuses every one (`ext::` parses as the scheme "ext")
     return child_environment(
@@ -94,19 +120,23 @@ def _sandbox(repository_url: str, mirror: Path, writable: bool) -> Sandbox:
     return Sandbox(read_only=(str(GIT_CONFIG), str(mirror)))
 
 
-def _run(argv: list[str], url: str, mirror: Path, *, doing: str) -> None:
+def _run(argv: list[str], url: str, mirror: Path, *, doing: str, access=None) -> None:
     """Run git on the mirror (writable); a failure says `doing` and git's reason."""
+    access = access or git_access.Access()
     timeout = settings.APPCONTROL_GIT_TIMEOUT_SECONDS
     result = run_child(
         ["git", *argv],
-        sandbox=_sandbox(url, mirror, writable=True),
-        env=_git_env(url),
+        sandbox=access.confine(_sandbox(url, mirror, writable=True)),
+        env={**_git_env(url), **access.env},
         timeout=timeout,
     )
     if result.timed_out:
-        raise GitError(f"{doing}: git did not finish within {timeout:.0f} s.")
+        raise GitError(f"{doing}: git did not finish within {timeout:.0f} s.", code="unreachable")
     if not result.ok:
-        raise GitError(f"{doing}: {_last_lines(result.stderr) or f'git exited with code {result.returncode}.'}")
+        code, reason = git_access.explain(url, result.stderr) or ("", "")
+        if code not in git_access.CREDENTIAL_PROBLEMS:  # git's own line says it best
+            reason = _last_lines(result.stderr) or f"git exited with code {result.returncode}."
+        raise GitError(f"{doing}: {reason}", code=code)
 
 
 def _last_lines(text: str, count: int = 3) -> str:
@@ -137,7 +167,8 @@ def clone(repository) -> None:
         mirror.mkdir(mode=0o700)
         hand_over(mirror)
         argv = ["clone", "--mirror", "--quiet", "--", repository.url, str(mirror)]
-        _run(argv, repository.url, mirror, doing=f"Cannot clone {repository.url}")
+        with git_access.access(repository) as access:
+            _run(argv, repository.url, mirror, doing=f"Cannot clone {repository.url}", access=access)
 
 
 def fetch(repository) -> None:
@@ -147,7 +178,34 @@ def fetch(repository) -> None:
         return
     with _locked(mirror):
         argv = ["--git-dir", str(mirror), "fetch", "--prune", "--quiet", "origin"]
-        _run(argv, repository.url, mirror, doing=f"Cannot fetch {repository.url}")
+        with git_access.access(repository) as access:
+            _run(argv, repository.url, mirror, doing=f"Cannot fetch {repository.url}", access=access)
+
+
+def check(repository, branch: str = "") -> None:
+    """Ask the git host now whether the repository can be read with its credentials (and has `branch`);
+    raises GitError with a `code` otherwise. Bounded by the git timeout."""
+    url = repository.url
+    source = (urlsplit(url).path,) if git_access.transport(url) == "file" else ()
+    sandbox = Sandbox(read_only=(str(GIT_CONFIG), *source), network=not source)
+    patterns = [f"refs/heads/{branch}"] if branch else []
+    argv = ["git", "ls-remote", "--heads", "--", url, *patterns]
+    with git_access.access(repository) as access:
+        child = Child(argv, access.confine(sandbox), {**_git_env(url), **access.env},
+                      settings.APPCONTROL_GIT_TIMEOUT_SECONDS, stdout=subprocess.PIPE)  # fmt: skip
+        with child:
+            listed = child.stdout_pipe.read(64 * 1024).decode("utf-8", "replace")
+            result = child.wait()
+    if result.timed_out:
+        timeout = settings.APPCONTROL_GIT_TIMEOUT_SECONDS
+        raise GitError(f"The git host did not answer within {timeout:.0f} s.", code="unreachable")
+    if not result.ok:
+        code, reason = git_access.explain(url, result.stderr) or ("error", "")
+        raise GitError(reason or f"git cannot read {url}: {_last_lines(result.stderr)}", code=code)
+    if branch and not listed.strip():
+        raise GitError(
+            f"The repository has no branch {branch!r}: push it, or choose another one.", code="branch_missing"
+        )
 
 
 def _output(argv: list[str], repository, mirror: Path, stdout=subprocess.PIPE):

@@ -6,13 +6,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from appcontrol.accounts.models import Organisation
-from appcontrol.applications.models import Environment, EnvironmentVariable, Repository
+from appcontrol.applications.models import Environment, EnvironmentVariable, KeyType, Repository
+from appcontrol.core import secret_box
 from appcontrol.core.events import publish
 from appcontrol.core.exceptions import ActionError
 from appcontrol.core.ids import encode_id
 from appcontrol.core.jobs import append_log, enqueue
 
-from . import git
+from . import deploy_keys, git, git_access
 from .models import Build, BuildMode, Deployment, Release, Status
 
 
@@ -20,14 +21,85 @@ class DeploymentError(ActionError):
     pass
 
 
-def repository_create(*, organisation: Organisation, url: str, operator: bool = False) -> Repository:
+class RepositoryCheckFailed(DeploymentError):
+    """The git host refused or lacks something; `code` says what (`authentication`, `host_key`, …)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def repository_create(
+    *,
+    organisation: Organisation,
+    url: str,
+    operator: bool = False,
+    key_type: str = "",
+    username: str = "",
+    password: str = "",
+) -> Repository:
+    """A repository, cloned by a job. An SSH URL gets a deploy key made here (`key_type`, Ed25519 by default;
+    its public half is `public_key`); an HTTPS one may come with a user name and password or token."""
     problem = git.url_problem(url, operator=operator)
     if problem:
         raise DeploymentError(problem, field="url")
-    repository = Repository.objects.create(organisation=organisation, url=url)
+    ssh = git_access.transport(url) == "ssh"
+    if ssh and (username or password):
+        raise DeploymentError(
+            "An SSH repository is read with a deploy key the server makes: leave out username and password.",
+            field="username" if username else "password",
+        )
+    if not ssh and key_type:
+        raise DeploymentError(
+            "A deploy key is for SSH URLs (ssh://git@host/path or git@host:path); for HTTPS give username and "
+            "password.",
+            field="key_type",
+        )
+    if bool(username) != bool(password):
+        raise DeploymentError(
+            "Give both username and password (or an access token as the password), or neither.",
+            field="password" if username else "username",
+        )
+    if password and git_access.transport(url) not in ("https", "http"):
+        raise DeploymentError("Only https:// and http:// URLs take a username and password.", field="password")
+    repository = Repository(organisation=organisation, url=url, username=username)
+    if ssh:
+        repository.key_type = key_type or KeyType.ED25519
+        repository.private_key_encrypted, repository.public_key = _deploy_key(repository)
+    if password:
+        repository.password_encrypted = secret_box.encrypt(password)
+    repository.save()
     enqueue("repository-clone", repository.pk)
     publish("repository.created", repository_id=repository.pk, organisation_id=organisation.pk)
     return repository
+
+
+def _deploy_key(repository: Repository) -> tuple[str, str]:
+    """(the encrypted private key, the public key line naming the repository)."""
+    private, public = deploy_keys.generate(repository.key_type, f"appcontrol-repository-{encode_id(repository.pk)}")
+    return secret_box.encrypt(private), public
+
+
+def repository_check(*, repository: Repository, branch: str = "") -> None:
+    """Ask the git host now whether the repository can be read (and has `branch`). A repository that could
+    not be cloned is cloned again once it can be read (the deploy key was added at the host after it was
+    made)."""
+    try:
+        git.check(repository, branch)
+    except git.GitError as error:
+        raise RepositoryCheckFailed(str(error), code=error.code or "error") from None
+    with transaction.atomic():
+        again = Repository.objects.filter(pk=repository.pk, state=Repository.State.INVALID).update(
+            state=Repository.State.CLONING,
+            reason="",
+            queued_at=timezone.now(),
+            started_at=None,
+            ended_at=None,
+            heartbeat_at=None,
+            cancel_requested_at=None,
+        )
+        if again:
+            enqueue("repository-clone", repository.pk)
 
 
 def repository_clone(*, repository: Repository) -> None:

@@ -1,5 +1,6 @@
 """`appctl deploy`, `appctl deployments …`, `appctl builds …`, `appctl repos …` and `appctl logs`."""
 
+import getpass
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -7,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from .common import AppOption, EnvOption, LimitOption, TimeoutOption, WaitOption, command_group, environment_of, state
-from .output import emit, stderr
+from .output import Format, emit, stderr
 
 deployments_app = command_group("Deployments: list, show, read their logs, roll back.")
 builds_app = command_group("Builds: the images deployments release.")
@@ -150,18 +151,61 @@ def builds_logs(build: str):
 
 @repos_app.command("add")
 def repos_add(
-    url: Annotated[str, typer.Argument(help="https://, http:// or git:// URL readable without credentials.")],
+    url: Annotated[str, typer.Argument(help="https://, http://, git://, ssh://git@host/path or git@host:path.")],
     organisation: Annotated[str, typer.Option(help="Organisation id.")],
+    ssh_key: Annotated[bool, typer.Option("--ssh-key", help="SSH URL: let the server make a deploy key.")] = False,
+    key_type: Annotated[str | None, typer.Option("--key-type", help="ED25519 (default), ECDSA or RSA.")] = None,
+    username: Annotated[str | None, typer.Option("--username", help="HTTPS: the user at the git host.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password or token from stdin (else a hidden prompt).")
+    ] = False,
     wait: WaitOption = True, timeout: TimeoutOption = 600,
 ):  # fmt: skip
-    """Add a repository; the server clones it (state CLONED, or INVALID with the reason)."""
-    repository = state().client().repositories.create(organisation=organisation, url=url)
+    """Add a repository; the server clones it (state CLONED, or INVALID with the reason). For a private one:
+    `--ssh-key` prints the deploy key to add at the git host (then `appctl repos check`); `--username` asks
+    for the password or access token."""
+    if key_type and not ssh_key:
+        raise typer.BadParameter("--key-type goes with --ssh-key")
+    if ssh_key and username:
+        raise typer.BadParameter("Use either --ssh-key or --username")
+    password = None
+    if username:
+        password = sys.stdin.readline().rstrip("\r\n") if password_stdin else getpass.getpass("Password or token: ")
+        if not password:
+            raise typer.BadParameter("An empty password: give one, or leave out --username")
+    repository = state().client().repositories.create(
+        organisation=organisation, url=url, key_type=(key_type or "ED25519") if ssh_key else None,
+        username=username, password=password,
+    )  # fmt: skip
+    if repository.auth_info:
+        wait = False  # the first clone cannot work before the key is added at the host
+        stderr.print(f"Add this deploy key at the git host (read access), then `appctl repos check {repository.uuid}`:")
+        if state().fmt is Format.TABLE:  # with --json, the document holds it as `auth_info`
+            sys.stdout.write(repository.auth_info + "\n")
+            sys.stdout.flush()
     if wait:
         with stderr.status(f"Cloning {url}…"):
             repository = repository.wait(timeout=timeout)
     emit(repository, REPO_COLUMNS, state().fmt, single=True)
     if wait and repository.state != "CLONED":
         raise typer.Exit(1)
+
+
+@repos_app.command("check")
+def repos_check(
+    repository: str,
+    branch: Annotated[str | None, typer.Option("--branch", help="A branch that must exist.")] = None,
+):
+    """Ask the server to reach the repository now (with its deploy key or password); exit 1 saying what is
+    wrong otherwise. A repository that could not be cloned is cloned again after a success."""
+    try:
+        state().client().repositories.check(repository, branch=branch)
+    except ValidationError as error:
+        body = error.detail if isinstance(error.detail, dict) else {}
+        message = " ".join(body.get("non_field_errors") or [str(error.detail)])
+        stderr.print(f"[red]{body.get('code', 'error')}:[/] {message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    stderr.print("The repository can be read" + (f" and has the branch {branch}." if branch else "."))
 
 
 @repos_app.command("list")

@@ -3,12 +3,19 @@ from rest_framework import serializers
 
 from appcontrol.accounts.models import MANAGING_ROLES
 from appcontrol.accounts.selectors import visible_organisations
-from appcontrol.applications.models import Repository
+from appcontrol.applications.models import KeyType, Repository, branch_validator
 from appcontrol.applications.selectors import environments_visible
 from appcontrol.core.fields import IdField, RelatedIdField
 
+from ..git import url_problem
 from ..models import Build, BuildMode, Deployment
 from ..selectors import builds_visible
+
+
+def no_control_characters(value: str) -> None:
+    # git's credential protocol is line based: a newline would smuggle in another field.
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise serializers.ValidationError("Must not contain control characters or line breaks.")
 
 
 class RepositorySerializer(serializers.ModelSerializer):
@@ -16,15 +23,80 @@ class RepositorySerializer(serializers.ModelSerializer):
     organisation = RelatedIdField(scope=visible_organisations)
     url = serializers.CharField(
         max_length=2000,
-        help_text="A URL git can fetch without credentials: https://, http:// or git:// (file:// for operators).",
+        help_text="The git URL: https://, http:// or git://; for SSH ssh://user@host[:port]/path or user@host:path "
+        "(a deploy key is made); file:// for operators. Never credentials in it.",
+    )
+    key_type = serializers.ChoiceField(
+        choices=KeyType.choices,
+        required=False,
+        allow_blank=True,
+        help_text="SSH URLs: the kind of deploy key to make (ED25519 by default).",
+    )
+    username = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        validators=[no_control_characters],
+        help_text="HTTPS URLs of private repositories: the user name at the git host.",
+    )
+    password = serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        validators=[no_control_characters],
+        style={"input_type": "password"},
+        help_text="HTTPS URLs: the password or access token (stored encrypted, never shown).",
+    )
+    auth_info = serializers.SerializerMethodField(
+        help_text="SSH URLs: the deploy key's public half (OpenSSH format) to add at the git host, read access "
+        "being enough; null otherwise."
     )
     dsn = serializers.CharField(source="url", read_only=True, help_text="The git URL (as divio-cli reads it).")
     reason = serializers.CharField(read_only=True, help_text="Why the repository is INVALID; empty otherwise.")
 
     class Meta:
         model = Repository
-        fields = ["uuid", "organisation", "url", "dsn", "state", "reason", "created_at"]
+        fields = [
+            "uuid", "organisation", "url", "dsn", "key_type", "username", "password", "auth_info", "state",
+            "reason", "created_at",
+        ]  # fmt: skip
         read_only_fields = ["state", "created_at"]
+
+    def get_auth_info(self, repository) -> str | None:
+        return repository.public_key or None
+
+    def validate_url(self, value: str) -> str:
+        # Here as well as in the service: `{url}` alone (divio-cli's validator) must answer `url` errors.
+        request = self.context.get("request")
+        problem = url_problem(value, operator=bool(request and request.user.is_superuser))
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class RepositoryCheckSerializer(serializers.Serializer):
+    branch = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        validators=[branch_validator],
+        help_text="A branch that must exist; without it only access is checked.",
+    )
+
+
+class RepositoryCheckResultSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="`success`.")
+
+
+class RepositoryCheckErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["host_key", "authentication", "unreachable", "not_found", "branch_missing", "error"],
+        help_text="What is wrong: the host's SSH key changed, the credentials were refused, the host cannot be "
+        "reached, no such repository, no such branch, or another git error.",
+    )
+    non_field_errors = serializers.ListField(child=serializers.CharField(), help_text="What to do about it.")
 
 
 class BuildSerializer(serializers.ModelSerializer):

@@ -21,6 +21,9 @@ from .serializers import (
     LogPageSerializer,
     LogQuerySerializer,
     LogsSerializer,
+    RepositoryCheckErrorSerializer,
+    RepositoryCheckResultSerializer,
+    RepositoryCheckSerializer,
     RepositorySerializer,
     deployment_variables,
 )
@@ -45,8 +48,33 @@ class RepositoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.repository_create(
-            organisation=data["organisation"], url=data["url"], operator=self.request.user.is_superuser
+            organisation=data["organisation"],
+            url=data["url"],
+            operator=self.request.user.is_superuser,
+            key_type=data.get("key_type", ""),
+            username=data.get("username", ""),
+            password=data.get("password", ""),
         )
+
+    @extend_schema(
+        operation_id="CheckRepository",
+        request=RepositoryCheckSerializer,
+        responses={200: RepositoryCheckResultSerializer, 400: RepositoryCheckErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def check(self, request, uuid=None):
+        """Ask the git host now whether the repository can be read with its deploy key or password, and has
+        `branch`. 400 with a `code` says what is wrong. A repository that could not be cloned (the deploy key
+        was not yet added at the host) is cloned again after a successful check."""
+        repository = self.get_object()
+        serializer = RepositoryCheckSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.repository_check(repository=repository, branch=serializer.validated_data.get("branch", ""))
+        except services.RepositoryCheckFailed as failure:
+            body = {"code": failure.code, "non_field_errors": [str(failure)]}
+            return Response(RepositoryCheckErrorSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
+        return Response(RepositoryCheckResultSerializer({"code": "success"}).data)
 
 
 @extend_schema_view(**operation_ids("Build", "Builds", ["list", "retrieve"]))
