@@ -127,14 +127,15 @@ def divio_cli(server, tmp_path_factory, compose: str = "") -> dict:
         "LANG": "C.UTF-8",
     }
 
-    def run(*args, cwd=project, check=True, timeout=180):
+    def run(*args, cwd=project, check=True, timeout=180, remote_id=True, input=None):
         result = subprocess.run(
-            [str(binary), "-z", server["url"], *args, "--remote-id", app],
+            [str(binary), "-z", server["url"], *args, *(["--remote-id", app] if remote_id else [])],
             cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
+            input=input,
         )
         if check:
             assert result.returncode == 0, result.stdout + result.stderr

@@ -111,6 +111,48 @@ def test_a_failed_deployment_exits_1(deploy_server, divio):
     assert get(url, deploy_server["token"], "PATCH", {"branch": "main"})[0] == 200
 
 
+def test_divio_cli_creates_an_application_from_a_template_and_deploys_it(deploy_server, divio, tmp_path):
+    """`app create` non-interactive, as its wizard runs: validators, organisation, plan group, region, the
+    template and its services, then `--deploy` of test; the new application serves the template's code."""
+    url, token = deploy_server["url"], deploy_server["token"]
+    organisation = get(f"{url}/iam/v3/organisations/", token)[2]["results"][0]["uuid"]
+    plan_group = get(f"{url}/billing/v3/application-plan-groups/?organisation={organisation}", token)[2]
+    plan_group = plan_group["results"][0]["uuid"]
+    region = get(f"{url}/billing/v3/application-plan-groups/{plan_group}/", token)[2]["regions"][0]
+    template = get(f"{url}/apps/v3/app-templates/", token)[2]["results"][0]["url"]
+    args = ["-n", "Created app", "-s", "created-app", "-o", organisation, "-p", plan_group, "-r", region]
+    output = divio["run"](
+        "app", "create", "-I", *args, "-t", template, "--deploy", "--json", remote_id=False, timeout=120
+    )
+    assert "created-app" in output
+    application = get(f"{url}/apps/v3/applications/?slug=created-app", token)[2]["results"][0]
+    assert application["repository"] is None and application["git_url"].endswith("/git/demo/created-app.git")
+    test = get(f"{url}/apps/v3/environments/?application={application['uuid']}&slug=test", token)[2]["results"][0]
+    instances = get(f"{url}/apps/v3/service-instances/?environment={test['uuid']}", token)[2]["results"]
+    assert [(instance["type"], instance["prefix"]) for instance in instances] == [("DATABASE", "DEFAULT")]
+    deployments = f"{url}/apps/v3/deployments/?environment={test['uuid']}"
+    ended = wait_for(lambda: [d for d in get(deployments, token)[2]["results"] if d["ended_at"]], timeout=300)
+    assert ended[0]["success"] is True, ended[0]
+    router = deploy_server["env"]["APPCONTROL_ROUTER_BIND"]
+    request = urllib.request.Request(f"http://{router}/", headers={"Host": "created-app-test.localhost"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        assert response.read().decode().startswith("version=1 stage=test")
+
+    project = tmp_path / "configured"
+    project.mkdir()
+    divio["run"]("app", "configure", cwd=project, remote_id=False, input="y\ncreated-app\n")
+    written = json.loads((project / ".divio" / "config.json").read_text())
+    assert written["application_uuid"] == application["uuid"] and written["slug"] == "created-app"
+
+
+def test_divio_cli_legacy_remote_id(deploy_server, divio):
+    """A numeric `--remote-id` (older project files) is resolved through /legacy/v3/applications/?id=."""
+    listed = get(f"{deploy_server['url']}/legacy/v3/applications/?id=1", deploy_server["token"])[2]
+    assert listed["count"] == 1
+    result = divio["run"]("app", "deployments", "list", "--remote-id", "1", remote_id=False, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def appctl(server, *args):
     env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "COLUMNS": "200", "APPCTL_TOKEN": server["token"]}
     return subprocess.run(

@@ -9,10 +9,11 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 
-from appcontrol.applications.models import Application, EnvironmentVariable, Repository
+from appcontrol.applications.models import Application, AppTemplate, EnvironmentVariable, Repository
 from appcontrol.backups.schedules import schedule_ensure
 from appcontrol.deployments import git
 from appcontrol.deployments.services import repository_clone, repository_fail
+from appcontrol.deployments.templates import TemplateError, template_add
 from appcontrol.services.engines import engine_for
 from appcontrol.services.models import Engine, Service, ServiceInstance, ServiceStatus
 from appcontrol.services.services import service_instance_provision
@@ -68,9 +69,8 @@ WEBAPP = Path(__file__).with_name("webapp")
 RELEASE_COMMANDS = [{"label": "migrate", "command": "python3 /app/release.py"}]
 
 
-def demo_repository(application: Application) -> Repository:
-    """A local git repository holding the demo web application, as the application's repository (cloned
-    inline, so a deployment can start as soon as the command returns)."""
+def demo_source() -> Path:
+    """A local git repository holding the demo web application (made once)."""
     source = settings.DATA_DIR / "demo-webapp"
     if not (source / ".git").exists():
         shutil.copytree(WEBAPP, source, dirs_exist_ok=True)
@@ -89,7 +89,13 @@ def demo_repository(application: Application) -> Repository:
         ):
             # The operator's own git on the demo's own files: nothing here comes from a tenant.
             subprocess.run(["git", "-C", str(source), *argv], check=True, capture_output=True, timeout=60)  # noqa: S607
-    url = f"file://{source}"
+    return source
+
+
+def demo_repository(application: Application) -> Repository:
+    """The demo web application as the application's repository (cloned inline, so a deployment can start
+    as soon as the command returns)."""
+    url = f"file://{demo_source()}"
     repository = application.repository
     if repository is None or repository.url != url:
         repository = Repository.objects.create(organisation=application.organisation, url=url)
@@ -104,3 +110,19 @@ def demo_repository(application: Application) -> Repository:
             repository_fail(repository=repository, message=str(error))
         repository.refresh_from_db()
     return repository
+
+
+def demo_template() -> AppTemplate | None:
+    """The demo web application offered as a template too: `divio app create -t <its url>` starts from it."""
+    url = f"file://{demo_source()}"
+    found = AppTemplate.objects.filter(url=url).first()
+    if found is not None:
+        return found
+    try:
+        return template_add(
+            url=url, name="Demo web app", identifier="demo-webapp", is_default=True,
+            short_description="A small Python web application with a release command and a SQLite database.",
+            release_commands=RELEASE_COMMANDS, services=[{"identifier": "sqlite", "prefix": "DEFAULT"}],
+        )  # fmt: skip
+    except TemplateError:
+        return None  # as for the repository: confined git could not read the data dir

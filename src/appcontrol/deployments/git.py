@@ -171,6 +171,14 @@ def clone(repository) -> None:
             _run(argv, repository.url, mirror, doing=f"Cannot clone {repository.url}", access=access)
 
 
+def remove_mirror(repository) -> None:
+    mirror = mirror_path(repository)
+    if mirror.exists():
+        with _locked(mirror):
+            shutil.rmtree(mirror, ignore_errors=True)
+        mirror.with_suffix(".lock").unlink(missing_ok=True)
+
+
 def fetch(repository) -> None:
     mirror = mirror_path(repository)
     if not (mirror / "HEAD").exists():

@@ -11,12 +11,13 @@ precedence over any file: no hooks, objects checked, a bounded pack size, no gc,
 
 import contextlib
 import fcntl
+import shutil
 import subprocess
 from pathlib import Path
 
 from django.conf import settings
 
-from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over
+from appcontrol.core.sandbox import Child, Sandbox, child_environment, hand_over, run_child
 
 from . import git
 
@@ -184,3 +185,33 @@ def export(application, commit: str, destination: Path) -> None:
             f"Cannot read commit {commit[:12]}: {git._last_lines(result.stderr) or 'git archive failed.'}"
         )
     git.links_stay_inside(destination)
+
+
+def seed(application, source: Path, source_branch: str, branch: str) -> None:
+    """Start the hosted repository with the history of `source_branch` of the local mirror `source` (a
+    template's) as `branch`. Nothing but that mirror is read; the fetch is confined like a push."""
+    path = ensure(application, default_branch=branch)
+    argv = [
+        "git", "--git-dir", str(path), "fetch", "--quiet", "--no-tags", "--", str(source),
+        f"+refs/heads/{source_branch}:refs/heads/{branch}",
+    ]  # fmt: skip
+    confined = sandbox(path, writable=True)
+    confined = Sandbox(
+        read_only=(*confined.read_only, str(source)), writable=confined.writable, protected=confined.protected
+    )
+    env = git_env()
+    env["GIT_ALLOW_PROTOCOL"] = "file"  # the mirror, a local path, and nothing else
+    with locked(path):
+        result = run_child(argv, sandbox=confined, env=env, timeout=settings.APPCONTROL_GIT_TIMEOUT_SECONDS)
+    if not result.ok:
+        raise git.GitError(f"Cannot copy the template: {git._last_lines(result.stderr) or 'git fetch failed.'}")
+
+
+def remove(application_id) -> None:
+    """The hosted repository of a deleted application goes with it."""
+    path = hosted_dir() / f"{application_id}.git"
+    if not path.exists():
+        return
+    with locked(path):
+        shutil.rmtree(path, ignore_errors=True)
+    path.with_suffix(".lock").unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from appcontrol.accounts.services import account_create, membership_set, token_c
 from appcontrol.applications.models import Application, Region
 from appcontrol.applications.services import application_create
 from appcontrol.core.ids import encode_id
-from appcontrol.demo.content import demo_repository, demo_services
+from appcontrol.demo.content import demo_repository, demo_services, demo_template
 
 DEMO_ORG = "demo"
 DEMO_APP = "example-application"
@@ -44,6 +44,7 @@ class Command(BaseCommand):
         application = Application.objects.get(slug=DEMO_APP)
         database_engine = demo_services(application)
         repository = demo_repository(application)
+        demo_template()
 
         self.stdout.write(
             f"Demo data ready: organisation '{DEMO_ORG}', application '{DEMO_APP}' (test, live), "
