@@ -175,3 +175,18 @@ def _hex(encoded: str) -> str:
     from appcontrol.core.ids import decode_id
 
     return decode_id(encoded).hex
+
+
+def test_a_copied_environment_deploys_and_serves(world, run_jobs, engine, deployable, settings):
+    """The issue's flow: copy live into a new environment to try a change; it deploys with the copied
+    variables and its own host name."""
+    from appcontrol.applications.models import Environment
+    from appcontrol.backups.copies import environment_copy
+
+    live = environment(world, "live")
+    EnvironmentVariable.objects.create(environment=live, name="GREETING", value="copied")
+    with run_jobs():
+        copy = environment_copy(source=live, new_slug="try-it")
+    deployment = deploy(world, run_jobs, Environment.objects.get(pk=copy.pk))
+    assert deployment["success"] is True, deployment["errors"]
+    assert through_router(settings, copy) == (200, "version=1 stage=try-it greeting=copied\n")

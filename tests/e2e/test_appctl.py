@@ -270,6 +270,30 @@ def test_cli_env_vars_set_from_arguments_and_a_dotenv_file_then_unset(server, tm
     assert refused.returncode == 2 and "line 2" in refused.stderr
 
 
+def test_cli_templates_apps_create_envs_copy_and_activities(server):
+    templates = json.loads(run_cli(server, "--json", "templates", "list").stdout)
+    assert [row["identifier"] for row in templates] == ["demo-webapp"]
+    organisation = json.loads(run_cli(server, "--json", "orgs", "list").stdout)[0]["uuid"]
+    created = run_cli(
+        server, "--json", "apps", "create", "from-cli", "--organisation", organisation, "--template", "demo-webapp"
+    )
+    assert created.returncode == 0, created.stderr
+    app = json.loads(created.stdout)
+    assert app["slug"] == "from-cli" and app["git_url"].endswith("/git/demo/from-cli.git")
+    unknown = run_cli(server, "apps", "create", "other", "--organisation", organisation, "--template", "nope")
+    assert unknown.returncode == 1 and "No template 'nope'" in unknown.stderr
+
+    copied = run_cli(server, "--json", "envs", "copy", "preview", "-a", "from-cli", "-e", "test")
+    assert copied.returncode == 0, copied.stderr
+    assert json.loads(copied.stdout)["slug"] == "preview"
+    again = run_cli(server, "envs", "copy", "preview", "-a", "from-cli", "-e", "test")
+    assert again.returncode == 1 and "already has an environment" in again.stderr
+
+    activities = json.loads(run_cli(server, "--json", "activities", "list", "-a", "from-cli").stdout)
+    assert [row["type"] for row in activities][:2] == ["environment.copied", "environment.created"]
+    assert activities[-1]["type"] == "application.created" and activities[-1]["user_name"]
+
+
 def test_cli_schedules_set_changes_only_what_is_given_and_creates_a_missing_one(server, history):
     app = ["-a", "example-application", "-e", "test"]
     changed = run_cli(server, "schedules", "set", *app, "--hour", "4", "--keep-daily", "3", "--disable")

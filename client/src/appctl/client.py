@@ -2,7 +2,9 @@
 
 from .config import resolve_token, resolve_url
 from .resources import (
+    Activities,
     Applications,
+    AppTemplates,
     BackupRestores,
     Backups,
     BackupSchedules,
@@ -12,6 +14,7 @@ from .resources import (
     Environments,
     EnvironmentVariables,
     Organisations,
+    PlanGroups,
     Regions,
     Repositories,
     ServiceInstanceBackups,
@@ -28,7 +31,8 @@ class Client:
 
     Resource clients: `applications`, `environments`, `environment_variables`, `domains`, `services`,
     `service_instances`, `backups`, `service_instance_backups`, `backup_restores`, `backup_schedules`,
-    `regions`, `organisations`, `repositories`, `builds`, `deployments`.
+    `regions`, `organisations`, `repositories`, `builds`, `deployments`, `activities`, `app_templates`,
+    `plan_groups`.
     """
 
     def __init__(self, base_url: str, token: str | None, *, timeout: float = 30.0, retries: int = 4):
@@ -53,6 +57,9 @@ class Client:
         self.repositories = Repositories(self)
         self.builds = Builds(self)
         self.deployments = Deployments(self)
+        self.activities = Activities(self)
+        self.app_templates = AppTemplates(self)
+        self.plan_groups = PlanGroups(self)
 
     @classmethod
     def from_env(cls, base_url: str | None = None, token: str | None = None, **options) -> "Client":

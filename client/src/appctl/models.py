@@ -252,3 +252,21 @@ class Deployment(Waitable):
 
     def logs(self) -> str:
         return self.client.deployments.logs(self.uuid)
+
+
+class AppTemplate(Model):
+    identifier: str
+    name: str
+    url: str
+    short_description: str = ""
+    is_default: bool = False
+
+
+class Activity(Model):
+    application: str | None = None
+    organisation: str | None = None
+    created_at: datetime | None = None
+    type: str
+    description: str = ""
+    user_name: str = ""
+    token: str = ""

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from .errors import ChecksumMismatch, NotFound
 from .models import (
+    Activity,
     Application,
+    AppTemplate,
     Backup,
     BackupDownloadItem,
     BackupRestore,
@@ -73,6 +75,20 @@ class Resource:
 
 class Organisations(Resource):
     path = "/iam/v3/organisations/"
+
+
+class Activities(Resource):
+    path = "/apps/v3/application-activities/"
+    model = Activity
+
+
+class AppTemplates(Resource):
+    path = "/apps/v3/app-templates/"
+    model = AppTemplate
+
+
+class PlanGroups(Resource):
+    path = "/billing/v3/application-plan-groups/"
     model = Organisation
 
 
@@ -125,6 +141,12 @@ class Environments(Resource):
             ],
             f"No environment {slug!r} in application {application}.",
         )
+
+    def copy(self, uuid: str, new_slug: str, *, copy_data: bool = False) -> Environment:
+        """A new environment with this one's branch, variables and (empty, or with copy_data filled) service
+        instances."""
+        body = {"new_slug": new_slug, "copy_data": copy_data}
+        return self._wrap(self.client.transport.request("POST", f"{self.path}{uuid}/copy/", json=body).json())
 
     def logs(
         self, uuid: str, *, since: datetime | None = None, follow: bool = False, interval: float = 2.0, lines: int = 100

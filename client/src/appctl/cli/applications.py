@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import LimitOption, YesOption, command_group, delete_after_confirming, state
-from .output import emit
+from .output import emit, stderr
 
 apps_app = command_group("Applications.")
 
@@ -32,10 +32,28 @@ def apps_create(
     slug: str,
     organisation: Annotated[str, typer.Option(help="Organisation id.")],
     name: Annotated[str | None, typer.Option(help="Display name (default: the slug).")] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(help="Start from a template: its identifier or url (see `appctl templates list`)."),
+    ] = None,
+    plan_group: Annotated[str | None, typer.Option(help="Plan group id (default: the server's first).")] = None,
+    region: Annotated[str | None, typer.Option(help="Region id (default: the plan group's first).")] = None,
 ):
-    """Create an application (with its test and live environments)."""
-    created = state().client().applications.create(slug=slug, name=name or slug, organisation=organisation)
-    emit(created, APP_COLUMNS, state().fmt, single=True)
+    """Create an application (with its test and live environments); from a template, its hosted git
+    repository starts with the template's files."""
+    client = state().client()
+    fields: dict[str, object] = {"slug": slug, "name": name or slug, "organisation": organisation}
+    if template:
+        found = [t for t in client.app_templates.list() if template in (t.identifier, t.url)]
+        if not found:
+            stderr.print(f"[red]No template {template!r}: see `appctl templates list`.[/]")
+            raise typer.Exit(1)
+        fields["app_template"] = found[0].url
+    if plan_group:
+        fields["plan_group"] = plan_group
+    if region:
+        fields["region"] = region
+    emit(client.applications.create(**fields), APP_COLUMNS, state().fmt, single=True)
 
 
 @apps_app.command("delete")

@@ -26,6 +26,23 @@ def envs_show(application: AppOption, environment: EnvOption):
     emit(environment_of(application, environment), ENV_COLUMNS, state().fmt, single=True)
 
 
+@envs_app.command("copy")
+def envs_copy(
+    new_slug: Annotated[str, typer.Argument(help="The new environment's slug.")],
+    application: AppOption,
+    environment: EnvOption,
+    with_data: Annotated[
+        bool, typer.Option("--with-data", help="Fill its service instances from the source's latest backup.")
+    ] = False,
+):
+    """Copy an environment: its branch, variables and service instances (provisioned empty, or with
+    --with-data restored from its latest successful backup) in a new environment."""
+    client = state().client()
+    source = environment_of(application, environment)
+    copied = client.environments.copy(source.uuid, new_slug, copy_data=with_data)
+    emit(copied, ENV_COLUMNS, state().fmt, single=True)
+
+
 @envs_app.command("update")
 def envs_update(
     application: AppOption,

@@ -13,6 +13,7 @@ from ..client import Client
 from ..config import resolve_url, save_login
 from ..errors import APIError, AppctlError, WaitTimeout
 from . import (
+    activities,
     applications,
     backups,
     deployments,
@@ -36,7 +37,8 @@ for group, name in [
     (schedules.schedules_app, "schedules"), (env_vars.variables_app, "env-vars"), (domains.domains_app, "domains"),
     (organisations.orgs_app, "orgs"), (regions.regions_app, "regions"),
     (deployments.deployments_app, "deployments"), (deployments.builds_app, "builds"),
-    (deployments.repos_app, "repos"),
+    (deployments.repos_app, "repos"), (activities.activities_app, "activities"),
+    (activities.templates_app, "templates"),
 ]:  # fmt: skip
     app.add_typer(group, name=name)
 app.command("deploy")(deployments.deploy)
