@@ -232,7 +232,7 @@ class EnvironmentCopySerializer(serializers.Serializer):
     )
 
     def validate_new_slug(self, value):
-        source = self.context["source"]
-        if Environment.objects.filter(application_id=source.application_id, slug=value).exists():
+        source = self.context.get("source")
+        if source and Environment.objects.filter(application_id=source.application_id, slug=value).exists():
             raise serializers.ValidationError("This application already has an environment with this slug.")
         return value

@@ -252,6 +252,8 @@ class EnvironmentCopyViewSet(ApiViewSet):
     """Copies of environments (`environments/{uuid}/copy/`; the environments themselves belong to the
     applications API)."""
 
+    serializer_class = EnvironmentCopySerializer
+
     def get_queryset(self):
         return environments_visible(self.request).select_related("application__organisation")
 

@@ -91,12 +91,16 @@ class RepositoryCheckResultSerializer(serializers.Serializer):
 
 
 class RepositoryCheckErrorSerializer(serializers.Serializer):
+    # Not required: a request refused before git runs (its body, a header) has the API's usual 400 shape.
     code = serializers.ChoiceField(
         choices=["host_key", "authentication", "unreachable", "not_found", "branch_missing", "error"],
+        required=False,
         help_text="What is wrong: the host's SSH key changed, the credentials were refused, the host cannot be "
         "reached, no such repository, no such branch, or another git error.",
     )
-    non_field_errors = serializers.ListField(child=serializers.CharField(), help_text="What to do about it.")
+    non_field_errors = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="What to do about it."
+    )
 
 
 class BuildSerializer(serializers.ModelSerializer):
