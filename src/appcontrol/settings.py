@@ -250,6 +250,8 @@ APPCONTROL_HOSTED_REPOSITORIES_DIR = DATA_DIR / "hosted"
 APPCONTROL_GIT_TIMEOUT_SECONDS = _env_int("APPCONTROL_GIT_TIMEOUT_SECONDS", 300)
 # The largest push to a hosted repository (/git/), in bytes: git refuses a bigger pack.
 APPCONTROL_GIT_PUSH_MAX_BYTES = _env_int("APPCONTROL_GIT_PUSH_MAX_BYTES", 1024**3)
+# A client sending a request body to /git/ that pauses this long is cut off (it would hold a server thread).
+APPCONTROL_GIT_IDLE_SECONDS = _env_int("APPCONTROL_GIT_IDLE_SECONDS", 30, minimum=1)
 APPCONTROL_BUILD_TIMEOUT_SECONDS = _env_int("APPCONTROL_BUILD_TIMEOUT_SECONDS", 1800)
 APPCONTROL_RELEASE_COMMAND_TIMEOUT_SECONDS = _env_int("APPCONTROL_RELEASE_COMMAND_TIMEOUT_SECONDS", 900)
 # Loopback ports web processes listen on (PORT), one per running release.

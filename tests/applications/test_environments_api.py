@@ -87,3 +87,11 @@ def test_delete_needs_admin_or_owner(world, actor, status):
     env = env_of(world)
     assert world.client(actor).delete(detail(env)).status_code == status
     assert Environment.objects.filter(pk=env.pk).exists() == (status != 204)
+
+
+@pytest.mark.parametrize("form", [True, False])
+def test_an_environment_is_created_from_json_and_form_bodies(world, form):
+    body = {"application": encode_id(world.apps["acme"].pk), "slug": "staging", "auto_deploy": True}
+    response = world.client("member").post(api_url(LIST), body, **({} if form else {"format": "json"}))
+    assert response.status_code == 201, response.content
+    assert response.json()["auto_deploy"] is True

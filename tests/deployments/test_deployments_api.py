@@ -94,9 +94,12 @@ def test_variables_of_a_deployment_hide_sensitive_values_from_members(world):
     member = world.client("member").get(path).json()
     assert member == {"environment": encode_id(test.pk), "environment_variables": {"SECRET_KEY": None, "STAGE": "test"}}
     owner = world.client("owner").get(path).json()
-    assert owner["environment_variables"]["SECRET_KEY"] == "s3cr3t"
+    assert owner["environment_variables"]["SECRET_KEY"] is None  # written once, read by nobody
     detail = world.client("member").get(api_url("api:deployment-detail", uuid=deployment.pk)).json()
     assert detail["environment_variables"] == ["SECRET_KEY", "STAGE"]
+    credentials = dict(deployment.environment_variables, DATABASE_URL={"value": "postgres://x", "sensitive": True})
+    Deployment.objects.filter(pk=deployment.pk).update(environment_variables=credentials)
+    assert world.client("owner").get(path).json()["environment_variables"]["DATABASE_URL"] == "postgres://x"
 
 
 def test_a_deployment_whose_worker_died_ends_failed_and_switches_nothing(world, settings):

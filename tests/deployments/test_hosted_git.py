@@ -194,3 +194,31 @@ def test_a_push_deploys_and_the_environment_serves_the_pushed_commit(deploy_serv
     failed = ended(server, live, 1)
     assert failed["success"] is False
     assert "The branch 'production' does not exist" in failed["errors"] and "push it" in failed["errors"]
+
+
+def test_a_client_that_stops_sending_is_cut_off(tmp_path):
+    """A body announced and never sent must not hold a server thread (and a push the repository's lock)."""
+    import base64
+    import socket
+    import time
+
+    with hosted_server(APPCONTROL_GIT_IDLE_SECONDS="2") as idle_server:
+        application = application_create(idle_server, "stalled")
+        tree = work_tree(tmp_path / "work", {"README": "one\n"})
+        url = with_credentials(application["git_url"], idle_server["token"])
+        git("push", "-q", url, "main", cwd=tree)
+        port = int(idle_server["url"].rsplit(":", 1)[1])
+        credentials = base64.b64encode(f"git:{idle_server['token']}".encode()).decode()
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as stalled:
+            stalled.sendall(
+                b"POST /git/demo/stalled.git/git-upload-pack HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-git-upload-pack-request\r\nContent-Length: 1000000\r\n"
+                + f"Authorization: Basic {credentials}\r\n\r\n".encode()
+            )
+            started = time.monotonic()
+            answer = stalled.recv(4096)
+            waited = time.monotonic() - started
+        assert answer.startswith(b"HTTP/1.1") and waited < 30, (answer[:200], waited)
+        # The server still answers, and the repository is not locked.
+        commit(tree, {"README": "two\n"})
+        git("push", "-q", url, "main", cwd=tree)

@@ -119,6 +119,13 @@ def test_a_release_runs_without_capabilities_host_files_or_operator_settings(
         ("git://10.0.0.7/repo.git", "own network"),
         ("http://[::1]/repo.git", "own network"),
         ("https://169.254.169.254/latest/meta-data", "own network"),
+        # Forms the resolver reads as loopback or private, though no address parser does.
+        ("https://127.1/repo.git", "own network"),
+        ("http://2130706433:2019/config", "own network"),
+        ("https://0x7f000001/repo.git", "own network"),
+        ("ssh://git@0177.0.0.1/repo.git", "own network"),
+        ("git@0:repo.git", "own network"),
+        ("git@10.1:repo.git", "own network"),
     ],
 )
 def test_a_member_cannot_make_the_server_fetch_from_its_own_network(world, url, why):
@@ -180,3 +187,33 @@ def test_a_hostile_dockerignore_does_not_hold_up_the_worker(world, run_jobs, eng
     assert deployment["success"] is True, deployment["errors"]
     image = world.client("member").get(api_url("api:build-detail", uuid=deployment["build"])).json()["image"]
     assert image.endswith(deployment["build"])  # an unguessable tag: no other tenant builds FROM it
+
+
+def test_a_repository_is_checked_again_before_each_fetch(world, run_jobs):
+    """A member's repository whose name resolves into this server's network later (or was stored before the
+    check knew a form) is not fetched, cloned or checked."""
+    from appcontrol.applications.models import Repository
+
+    repository = Repository.objects.create(organisation=world.acme, url="https://127.1/repo.git")
+    for attempt in (git.clone, git.fetch, git.check):
+        with pytest.raises(git.GitError, match="own network") as refused:
+            attempt(repository)
+        assert refused.value.code == "unreachable"
+    response = world.client("member").post(api_url("api:repository-check", uuid=repository.pk), {}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "unreachable"
+
+
+def test_members_send_passwords_over_https_only(world):
+    body = {"organisation": encode_id(world.acme.pk), "url": "http://git.example.com/r.git", "username": "u"}
+    response = world.client("member").post(api_url("api:repository-list"), {**body, "password": "p"}, format="json")
+    assert response.status_code == 400 and "https://" in response.json()["password"][0]
+
+
+def test_new_applications_count_against_the_environment_limit(world, settings):
+    """Each application brings two environments: creating applications is no way round the limit."""
+    settings.APPCONTROL_ENVIRONMENT_LIMIT = 5  # acme has 2
+    body = {"organisation": encode_id(world.acme.pk)}
+    first = world.client("member").post(api_url("api:application-list"), {**body, "slug": "one", "name": "1"})
+    assert first.status_code == 201
+    second = world.client("member").post(api_url("api:application-list"), {**body, "slug": "two", "name": "2"})
+    assert second.status_code == 400 and second.json() == {"non_field_errors": ["Can not add another Environment."]}

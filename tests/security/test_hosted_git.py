@@ -229,3 +229,84 @@ def test_the_token_never_reaches_the_logs(server, actors, pushed, caplog, tmp_pa
     assert caplog.records
     assert token not in caplog.text and token[4:] not in caplog.text
     assert actors.tokens["read_only"] not in caplog.text
+
+
+def raw_post(server, path: str, token: str, body: bytes, **headers):
+    import base64
+
+    parts = urlsplit(server)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    headers["Authorization"] = "Basic " + base64.b64encode(f"git:{token}".encode()).decode()
+    connection.request("POST", path, body=body, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def pkt_line(text: bytes) -> bytes:
+    return b"%04x" % (len(text) + 4) + text
+
+
+def test_a_compressed_push_is_refused(server, actors, pushed):
+    """git never compresses a push; a gzip body would be unpacked by git without bound (a small request
+    asking for gigabytes of memory)."""
+    import gzip
+
+    path = urlsplit(url_of(server)).path + "/git-receive-pack"
+    body = gzip.compress(pkt_line(b"0" * 40 + b" " + b"1" * 40 + b" refs/heads/x\n") * 1000 + b"0000")
+    status, answer = raw_post(
+        server, path, actors.tokens["owner"], body,
+        **{"Content-Type": "application/x-git-receive-pack-request", "Content-Encoding": "gzip"},
+    )  # fmt: skip
+    assert status == 415 and b"uncompressed" in answer
+
+
+def test_a_push_naming_too_many_refs_is_cut_off(server, actors, pushed):
+    """Ref-update commands are read before the pack, beyond receive.maxInputSize: bounded here."""
+    before = hosted.refs(hosted.hosted_path(actors.apps["acme"]))
+    zero, commit_id = b"0" * 40, head(pushed).encode()
+    commands = pkt_line(b"%s %s refs/heads/first\0report-status\n" % (zero, commit_id)) + b"".join(
+        pkt_line(b"%s %s refs/heads/b%07d\n" % (zero, commit_id, n)) for n in range(20_000)
+    )
+    path = urlsplit(url_of(server)).path + "/git-receive-pack"
+    status, answer = raw_post(
+        server, path, actors.tokens["owner"], commands + b"0000",
+        **{"Content-Type": "application/x-git-receive-pack-request"},
+    )  # fmt: skip
+    assert len(commands) > 1024 * 1024
+    # Cut off before git read them all: no report on any of the refs (git would answer "ng" for each).
+    assert b"refs/heads/" not in answer, (status, answer[:300])
+    assert hosted.refs(hosted.hosted_path(actors.apps["acme"])) == before
+
+
+def test_a_gzip_fetch_request_is_unpacked_within_a_bound(server, actors, pushed):
+    import gzip
+
+    from appcontrol.deployments import git_body
+
+    bomb = gzip.compress(b"0" * (git_body.FETCH_REQUEST_MAX_BYTES + 1))
+    assert len(bomb) < git_body.FETCH_REQUEST_MAX_BYTES // 100
+    with pytest.raises(git_body.BodyRefused, match="unpacks to more than"):
+        unpack = git_body.Gunzip()
+        for start in range(0, len(bomb), 65536):
+            unpack.feed(bomb[start : start + 65536])
+    path = urlsplit(url_of(server)).path + "/git-upload-pack"
+    status, answer = raw_post(
+        server, path, actors.tokens["read_only"], bomb,
+        **{"Content-Type": "application/x-git-upload-pack-request", "Content-Encoding": "gzip"},
+    )  # fmt: skip
+    assert b"PACK" not in answer  # cut off: git answers nothing useful, and used no more memory than the bound
+    # A real client's gzip fetch works: git compresses its upload-pack requests when they are large.
+    clone = git("clone", "-q", with_credentials(url_of(server), actors.tokens["read_only"]), "clone", cwd=pushed.parent)
+    assert clone.returncode == 0
+
+
+def test_push_commands_are_counted_across_chunks():
+    from appcontrol.deployments import git_body
+
+    counter = git_body.PushCommands(limit=100)
+    stream = pkt_line(b"a" * 40) + pkt_line(b"b" * 40) + b"0000" + b"PACK" + b"x" * 1000
+    for index in range(0, len(stream), 7):
+        counter.feed(stream[index : index + 7])
+    assert counter.done and counter.seen == 4 + 44 + 44
+    with pytest.raises(git_body.BodyRefused):
+        git_body.PushCommands(limit=100).feed(pkt_line(b"c" * 200))

@@ -69,6 +69,8 @@ class Repository(JobRow):
     url = models.CharField(max_length=2000)
     state = models.CharField(max_length=10, choices=State.choices, default=State.CLONING)
     reason = models.TextField(blank=True, help_text="Why the repository is INVALID.")
+    # Added by an operator: may be on this server's own network (members' repositories may not).
+    allow_internal = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # Private repositories: an SSH deploy key the server made (its public half is shown to add at the git
     # host), or a user name and password (or token) for HTTPS. Secrets only encrypted (core.secret_box).

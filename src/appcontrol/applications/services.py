@@ -36,6 +36,9 @@ def application_create(
 ) -> Application:
     """Create an application with its `test` and `live` environments, both following `branch`. From a
     `template`, its hosted repository starts with the template's files (the deployments app copies them)."""
+    # Its two environments count against the organisation's limit, as any other would.
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    _refuse_beyond_environment_limit(organisation, adding=len(DEFAULT_ENVIRONMENTS))
     if plan_group is None:
         plan_group = PlanGroup.objects.first()
     if region is None:
@@ -119,21 +122,23 @@ def application_delete(*, application: Application) -> None:
 ENVIRONMENT_LIMIT_MESSAGE = "Can not add another Environment."
 
 
-def _refuse_beyond_environment_limit(organisation: Organisation) -> None:
+def _refuse_beyond_environment_limit(organisation: Organisation, adding: int = 1) -> None:
     limit = organisation.environment_limit
     if limit is None:
         limit = settings.APPCONTROL_ENVIRONMENT_LIMIT
-    if limit and Environment.objects.filter(application__organisation=organisation).count() >= limit:
+    if limit and Environment.objects.filter(application__organisation=organisation).count() + adding > limit:
         raise ApplicationError(ENVIRONMENT_LIMIT_MESSAGE)
 
 
 @transaction.atomic
-def environment_create(*, application: Application, slug: str, branch: str = "main") -> Environment:
+def environment_create(
+    *, application: Application, slug: str, branch: str = "main", auto_deploy: bool = False
+) -> Environment:
     """A new environment of the application, within its organisation's environment limit."""
     # Two requests at once: the second counts after the first one's environment exists.
     Organisation.objects.select_for_update().filter(pk=application.organisation_id).first()
     _refuse_beyond_environment_limit(application.organisation)
-    environment = _created(Environment(application=application, slug=slug, branch=branch))
+    environment = _created(Environment(application=application, slug=slug, branch=branch, auto_deploy=auto_deploy))
     publish("environment.created", environment_id=environment.pk, application_id=application.pk)
     return environment
 

@@ -11,6 +11,7 @@ import fcntl
 import ipaddress
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,14 +84,38 @@ def _ssh_url_problem(url: str, *, operator: bool) -> str | None:
 
 def _internal(hostname: str) -> bool:
     """A host a member must not make the server fetch from: this machine and private networks, by name or
-    address. (A public name may still resolve to such an address: the operator's firewall is the full answer.)"""
+    by any address it resolves to — `127.1`, `2130706433` and `0x7f000001` are loopback too. (A name may
+    resolve differently when git connects: the operator's firewall is the full answer.)"""
     if hostname == "localhost" or hostname.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(hostname)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
+        found = {info[4][0] for info in socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError, ValueError):
+        found = {hostname}  # unresolvable here: git will not reach it either; a literal is still judged
+    for text in found:
+        try:
+            address = ipaddress.ip_address(text.split("%")[0])
+        except ValueError:
+            continue
+        if any((address.is_loopback, address.is_private, address.is_link_local, address.is_unspecified,
+                address.is_reserved, address.is_multicast)):  # fmt: skip
+            return True
+    return False
+
+
+def _refuse_internal(repository) -> None:
+    """Checked again before each clone, fetch and check: what a name resolves to may have changed since the
+    repository was added. Repositories an operator added may reach internal hosts."""
+    if getattr(repository, "allow_internal", False) or git_access.transport(repository.url) == "file":
+        return
+    host = git_access.ssh_parts(repository.url)[1] if git_access.transport(repository.url) == "ssh" else None
+    if host is None:
+        host = urlsplit(repository.url).hostname or ""
+    if _internal(host):
+        raise GitError(
+            f"{host} is on this server's own network (loopback, private or link-local): use a public host.",
+            code="unreachable",
+        )
 
 
 def mirror_path(repository) -> Path:
@@ -161,6 +186,7 @@ def _locked(mirror: Path):
 
 def clone(repository) -> None:
     """Make the bare mirror (again, from nothing)."""
+    _refuse_internal(repository)
     mirror = mirror_path(repository)
     with _locked(mirror):
         shutil.rmtree(mirror, ignore_errors=True)
@@ -180,6 +206,7 @@ def remove_mirror(repository) -> None:
 
 
 def fetch(repository) -> None:
+    _refuse_internal(repository)
     mirror = mirror_path(repository)
     if not (mirror / "HEAD").exists():
         clone(repository)
@@ -193,6 +220,7 @@ def fetch(repository) -> None:
 def check(repository, branch: str = "") -> None:
     """Ask the git host now whether the repository can be read with its credentials (and has `branch`);
     raises GitError with a `code` otherwise. Bounded by the git timeout."""
+    _refuse_internal(repository)
     url = repository.url
     source = (urlsplit(url).path,) if git_access.transport(url) == "file" else ()
     sandbox = Sandbox(read_only=(str(GIT_CONFIG), *source), network=not source)

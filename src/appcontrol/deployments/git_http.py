@@ -31,7 +31,7 @@ from appcontrol.applications.selectors import applications_visible
 from appcontrol.core.actor import acting
 from appcontrol.core.sandbox import Child, SandboxError
 
-from . import hosted, services
+from . import git_body, hosted, services
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ SERVICES = ("git-upload-pack", "git-receive-pack")
 CHUNK = 64 * 1024
 # Beyond the pack itself a push carries its ref commands; more than this over the limit is cut off.
 PUSH_OVERHEAD_BYTES = 1024 * 1024
+# Once git has answered, how long the body's reader may take to notice (it stops at the client's next read).
+FEEDER_GRACE_SECONDS = 5
 GIT_PROTOCOL = re.compile(r"[A-Za-z0-9=:._-]{1,100}")
 REALM = 'Basic realm="appcontrol"'
 
@@ -121,6 +123,9 @@ def serve(request, path: str):
         return _text(403, "This token is read-only: it may clone and fetch, not push. Push with another token.")
     if method == "POST" and request.META.get("CONTENT_TYPE") != f"application/x-{service}-request":
         return _text(415, f"Expected a body of type application/x-{service}-request.")
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
+    if method == "POST" and encoding and (pushing or encoding not in git_body.COMPRESSED):
+        return _text(415, "Send pushes uncompressed (git does); a fetch request may be gzip.")
 
     branch = application.environments.order_by("created_at").values_list("branch", flat=True).first() or "main"
     path_on_disk = hosted.ensure(application, default_branch=branch)
@@ -142,6 +147,8 @@ class Backend:
         self.head = bytearray()  # the start of a push's body: its capabilities
         self.fed = 0
         self.too_large = False
+        self.refused = ""  # why the body was cut off (git_body's bounds)
+        self.compressed = request.META.get("HTTP_CONTENT_ENCODING", "") in git_body.COMPRESSED
 
     def environment(self) -> dict[str, str]:
         meta = self.request.META
@@ -156,38 +163,46 @@ class Backend:
         }
         if self.request.method == "POST":
             variables["CONTENT_TYPE"] = meta["CONTENT_TYPE"]
-            if meta.get("CONTENT_LENGTH"):
+            # A gzip body reaches git unpacked (git_body), so its length is not the request's.
+            if meta.get("CONTENT_LENGTH") and not self.compressed:
                 variables["CONTENT_LENGTH"] = meta["CONTENT_LENGTH"]
-            if meta.get("HTTP_CONTENT_ENCODING") in ("gzip", "x-gzip"):
-                variables["HTTP_CONTENT_ENCODING"] = meta["HTTP_CONTENT_ENCODING"]
         protocol = meta.get("HTTP_GIT_PROTOCOL", "")
         if GIT_PROTOCOL.fullmatch(protocol):
             variables["GIT_PROTOCOL"] = protocol
         return hosted.git_env(**variables)
 
     def feed(self, child: Child) -> None:
-        """Copy the request body to git, at most the push limit (and its commands) of it. The WSGI input
-        is read directly: Django's own stream reads nothing of a chunked body (no Content-Length)."""
+        """Copy the request body to git, within git_body's bounds and at most the push limit of it. The WSGI
+        input is read directly: Django's own stream reads nothing of a chunked body (no Content-Length)."""
         stream = self.request.META["wsgi.input"]
         length = self.request.META.get("CONTENT_LENGTH")
         remaining = int(length) if length and length.isdigit() else None
         limit = settings.APPCONTROL_GIT_PUSH_MAX_BYTES + PUSH_OVERHEAD_BYTES
+        gunzip = git_body.Gunzip() if self.compressed else None
+        commands = git_body.PushCommands() if self.receiving else None
         try:
-            while remaining is None or remaining > 0:
-                chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
-                if not chunk:
-                    break
-                if remaining is not None:
-                    remaining -= len(chunk)
-                self.fed += len(chunk)
-                if self.fed > limit:
-                    self.too_large = True
-                    break  # git sees a cut-off pack and refuses it; the repository keeps what it had
-                if len(self.head) < 8192:
-                    self.head += chunk[: 8192 - len(self.head)]
-                child.stdin_pipe.write(chunk)
+            with _idle_timeout(self.request, settings.APPCONTROL_GIT_IDLE_SECONDS):
+                while remaining is None or remaining > 0:
+                    chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
+                    if not chunk:
+                        break
+                    if remaining is not None:
+                        remaining -= len(chunk)
+                    self.fed += len(chunk)
+                    if self.fed > limit:
+                        self.too_large = True
+                        break  # git sees a cut-off pack and refuses it; the repository keeps what it had
+                    data = gunzip.feed(chunk) if gunzip else chunk
+                    if commands:
+                        commands.feed(data)
+                    if len(self.head) < 8192:
+                        self.head += data[: 8192 - len(self.head)]
+                    child.stdin_pipe.write(data)
+        except git_body.BodyRefused as refused:
+            self.refused = str(refused)
+            child.kill()  # git would wait for the rest, or act on the part it got
         except (BrokenPipeError, OSError):
-            pass  # git stopped reading (it refused the push): its answer says why
+            pass  # git stopped reading (it refused the push), or the client stalled: git's answer says why
         finally:
             try:
                 child.stdin_pipe.close()
@@ -197,6 +212,8 @@ class Backend:
     def response(self):
         stream = self.run()
         status, headers = next(stream)
+        if status is None and self.refused:
+            return _text(413, self.refused)
         if status is None:
             return _text(502, "git could not answer this request.")
         response = StreamingHttpResponse(stream, status=status, content_type=headers.pop("content-type", None))
@@ -226,7 +243,7 @@ class Backend:
             output = child.stdout_pipe
             status, headers = _cgi_headers(output)
             if status is None:
-                feeder.join()
+                feeder.join(FEEDER_GRACE_SECONDS)  # git is gone: a client that sends nothing more is not waited for
                 result = child.wait()
                 logger.warning("git http-backend gave no answer: %s", result.stderr[-500:])
                 yield None, {}
@@ -239,7 +256,7 @@ class Backend:
                 held, data = data[-4:], data[:-4]
                 if data:
                     yield data
-            feeder.join()
+            feeder.join(FEEDER_GRACE_SECONDS)
             result = child.wait()
             if before is not None:
                 lines = self.after_push(before, result)
@@ -261,12 +278,31 @@ class Backend:
     def after_push(self, before: dict[str, str], result) -> list[str]:
         if self.too_large:
             return [f"The push exceeds {settings.APPCONTROL_GIT_PUSH_MAX_BYTES} bytes and was refused."]
+        if self.refused:
+            return [f"The push was refused: {self.refused}"]
         after = hosted.refs(self.path)
         changed = {name: commit for name, commit in after.items() if before.get(name) != commit}
         if not changed:
             return []
         with acting(self.user, self.request.auth):  # the deployments a push starts are the pusher's
             return services.hosted_push_deploy(application=self.application, branches=changed, user=self.user)
+
+
+@contextlib.contextmanager
+def _idle_timeout(request, seconds: float):
+    """A client that stops sending its body for `seconds` is cut off (the read fails), instead of holding a
+    server thread and the repository's lock until git's own time limit. gunicorn hands over its socket."""
+    connection = request.META.get("gunicorn.socket")
+    if connection is None:
+        yield
+        return
+    before = connection.gettimeout()
+    connection.settimeout(seconds)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            connection.settimeout(before)
 
 
 def _cgi_headers(output) -> tuple[int | None, dict[str, str]]:

@@ -60,9 +60,13 @@ def repository_create(
             "Give both username and password (or an access token as the password), or neither.",
             field="password" if username else "username",
         )
-    if password and git_access.transport(url) not in ("https", "http"):
-        raise DeploymentError("Only https:// and http:// URLs take a username and password.", field="password")
-    repository = Repository(organisation=organisation, url=url, username=username)
+    allowed = ("https", "http") if operator else ("https",)  # over plain http the password travels in clear
+    if password and git_access.transport(url) not in allowed:
+        raise DeploymentError(
+            f"Only {' and '.join(f'{scheme}://' for scheme in allowed)} URLs take a username and password.",
+            field="password",
+        )
+    repository = Repository(organisation=organisation, url=url, username=username, allow_internal=operator)
     if ssh:
         repository.key_type = key_type or KeyType.ED25519
         repository.private_key_encrypted, repository.public_key = _deploy_key(repository)

@@ -15,7 +15,7 @@ class TemplateError(Exception):
 
 def _source(template: AppTemplate) -> Repository:
     # Mirrored like a repository without credentials (git.clone), beside the repositories' mirrors.
-    return Repository(uuid=template.pk, url=template.url)
+    return Repository(uuid=template.pk, url=template.url, allow_internal=True)
 
 
 def template_mirror(template: AppTemplate) -> None:

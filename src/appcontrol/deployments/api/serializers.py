@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from appcontrol.accounts.models import MANAGING_ROLES
 from appcontrol.accounts.selectors import visible_organisations
-from appcontrol.applications.models import KeyType, Repository, branch_validator
+from appcontrol.applications.models import RESERVED_VARIABLE_NAMES, KeyType, Repository, branch_validator
 from appcontrol.applications.selectors import environments_visible
 from appcontrol.core.fields import IdField, RelatedIdField
 
@@ -166,10 +166,17 @@ class DeploymentVariablesSerializer(serializers.Serializer):
     )
 
 
+def _write_only(name: str, entry: dict) -> bool:
+    """Snapshots say so; older ones did not: there, only service credentials' names are readable."""
+    if "write_only" in entry:
+        return entry["write_only"]
+    return not (RESERVED_VARIABLE_NAMES.match(name) and name != "PORT")
+
+
 def deployment_variables(deployment: Deployment, caller_role: str | None) -> dict:
     shown = caller_role in MANAGING_ROLES
     return {
-        name: (entry["value"] if not entry.get("sensitive") or (shown and not entry.get("write_only")) else None)
+        name: (entry["value"] if not entry.get("sensitive") or (shown and not _write_only(name, entry)) else None)
         for name, entry in sorted(deployment.environment_variables.items())
     }
 
