@@ -75,6 +75,7 @@ class Resource:
 
 class Organisations(Resource):
     path = "/iam/v3/organisations/"
+    model = Organisation
 
 
 class Activities(Resource):
@@ -89,7 +90,6 @@ class AppTemplates(Resource):
 
 class PlanGroups(Resource):
     path = "/billing/v3/application-plan-groups/"
-    model = Organisation
 
 
 class Regions(Resource):

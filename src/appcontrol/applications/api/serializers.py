@@ -109,7 +109,7 @@ class ApplicationCreateSerializer(ApplicationSerializer):
     region = RelatedIdField(
         scope=regions_visible,
         required=False,
-        help_text="Defaults to the first region the server has.",
+        help_text="Defaults to the plan group's first region (the server's first when it offers all).",
     )
     branch = serializers.CharField(
         write_only=True,
