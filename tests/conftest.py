@@ -68,8 +68,25 @@ class World:
         return user
 
 
+def _reference_data() -> None:
+    """The rows migrations add (the service catalogue, the default plan group), back after a transactional
+    test's flush removed them for the tests that run after it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from appcontrol.applications.models import PlanGroup
+    from appcontrol.services.models import Service
+
+    if not Service.objects.exists():
+        import_module("appcontrol.services.migrations.0002_service_catalogue").add_catalogue(apps, None)
+    if not PlanGroup.objects.exists():
+        PlanGroup.objects.create(name="Standard")
+
+
 @pytest.fixture
 def world(db) -> World:
+    _reference_data()
     acme = Organisation.objects.create(slug="acme", name="Acme")
     other = Organisation.objects.create(slug="other", name="Other")
     region = Region.objects.create(slug="local", name="Local")
