@@ -3,10 +3,12 @@
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -146,9 +148,16 @@ def divio_cli(server, tmp_path_factory, compose: str = "") -> dict:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("appcontrol-data")) as running:
-        yield running
+def server():
+    # Outside pytest's private temporary directory: without bubblewrap, confined git runs as an unprivileged
+    # uid that must reach the demo's repository and template mirror in the data dir.
+    data = Path(tempfile.mkdtemp(prefix="appcontrol-e2e-"))
+    data.chmod(0o755)
+    try:
+        with running_server(data) as running:
+            yield running
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def wait_for(predicate, timeout=60, interval=0.5):

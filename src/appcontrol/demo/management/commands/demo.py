@@ -44,7 +44,8 @@ class Command(BaseCommand):
         application = Application.objects.get(slug=DEMO_APP)
         database_engine = demo_services(application)
         repository = demo_repository(application)
-        demo_template()
+        if demo_template() is None:
+            self.stderr.write("The demo's template could not be mirrored (confined git cannot read the data dir).")
 
         self.stdout.write(
             f"Demo data ready: organisation '{DEMO_ORG}', application '{DEMO_APP}' (test, live), "
