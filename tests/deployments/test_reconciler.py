@@ -50,3 +50,11 @@ def test_routes_come_back_after_the_router_lost_them(world, run_jobs, engine, de
 
     assert reconcile() == ["loaded the router's routes"]
     assert through_router(settings, test)[1].startswith("version=1 stage=test")
+
+
+def test_a_container_removed_while_being_listed_is_left_out(engine, monkeypatch):
+    """Listing inspects each container: one that ended in between (a one-off, a retired release) is not an
+    error for the reconciler, nor for whoever lists."""
+    listed = [{"Id": "0" * 64, "Labels": {}}]
+    monkeypatch.setattr(engine.client.api, "containers", lambda **options: listed)
+    assert engine.list() == []

@@ -179,8 +179,15 @@ class DockerDriver:
     def list(self) -> list[Running]:
         """Our containers, without the tasks of swarm services (the swarm runs those, the swarm driver lists
         their services)."""
-        containers = self.client.containers.list(all=True, filters={"label": MANAGED_LABEL})
-        return [_running(container) for container in containers if SWARM_SERVICE_LABEL not in container.labels]
+        found = []
+        for summary in self.client.api.containers(all=True, filters={"label": MANAGED_LABEL}):
+            if SWARM_SERVICE_LABEL in (summary.get("Labels") or {}):
+                continue
+            try:
+                found.append(_running(self.client.containers.get(summary["Id"])))
+            except NotFound:
+                continue  # removed since it was listed (a one-off ending, a release retired meanwhile)
+        return found
 
 
 def _running(container) -> Running:
