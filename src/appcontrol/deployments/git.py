@@ -175,8 +175,9 @@ def _last_lines(text: str, count: int = 3) -> str:
 
 
 @contextlib.contextmanager
-def _locked(mirror: Path):
-    """One git process at a time writes a mirror (two deployments fetching the same repository)."""
+def locked(mirror: Path):
+    """One git process at a time writes a repository (two deployments fetching the same mirror, two pushes
+    to one hosted repository)."""
     # Traversable, not listable: the sandbox's unprivileged uid reaches its own mirror only.
     mirror.parent.mkdir(parents=True, exist_ok=True, mode=0o711)
     with open(mirror.with_suffix(".lock"), "w") as lock:
@@ -188,7 +189,7 @@ def clone(repository) -> None:
     """Make the bare mirror (again, from nothing)."""
     _refuse_internal(repository)
     mirror = mirror_path(repository)
-    with _locked(mirror):
+    with locked(mirror):
         shutil.rmtree(mirror, ignore_errors=True)
         mirror.mkdir(mode=0o700)
         hand_over(mirror)
@@ -197,12 +198,12 @@ def clone(repository) -> None:
             _run(argv, repository.url, mirror, doing=f"Cannot clone {repository.url}", access=access)
 
 
-def remove_mirror(repository) -> None:
-    mirror = mirror_path(repository)
-    if mirror.exists():
-        with _locked(mirror):
-            shutil.rmtree(mirror, ignore_errors=True)
-        mirror.with_suffix(".lock").unlink(missing_ok=True)
+def remove(path: Path) -> None:
+    """A bare repository and its lock file, once no git process writes it."""
+    if path.exists():
+        with locked(path):
+            shutil.rmtree(path, ignore_errors=True)
+        path.with_suffix(".lock").unlink(missing_ok=True)
 
 
 def fetch(repository) -> None:
@@ -211,7 +212,7 @@ def fetch(repository) -> None:
     if not (mirror / "HEAD").exists():
         clone(repository)
         return
-    with _locked(mirror):
+    with locked(mirror):
         argv = ["--git-dir", str(mirror), "fetch", "--prune", "--quiet", "origin"]
         with git_access.access(repository) as access:
             _run(argv, repository.url, mirror, doing=f"Cannot fetch {repository.url}", access=access)

@@ -31,7 +31,7 @@ from appcontrol.applications.selectors import applications_visible
 from appcontrol.core.actor import acting
 from appcontrol.core.sandbox import Child, SandboxError
 
-from . import git_body, hosted, services
+from . import git, git_body, hosted, services
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ class Backend:
         with contextlib.ExitStack() as stack:
             before = None
             if self.receiving:
-                stack.enter_context(hosted.locked(self.path))
+                stack.enter_context(git.locked(self.path))  # one push at a time: its refs before and after are its own
                 before = hosted.refs(self.path)
             child = stack.enter_context(
                 Child(

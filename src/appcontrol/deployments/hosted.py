@@ -9,10 +9,8 @@ Whatever git runs on it gets the settings below on its command line (GIT_CONFIG_
 precedence over any file: no hooks, objects checked, a bounded pack size, no gc, no deletions.
 """
 
-import contextlib
-import fcntl
-import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
@@ -97,14 +95,6 @@ def sandbox(path: Path, *, writable: bool) -> Sandbox:
     return Sandbox(read_only=(str(git.GIT_CONFIG),), writable=(str(path),), protected=protected)
 
 
-@contextlib.contextmanager
-def locked(path: Path):
-    """One push at a time per repository: the refs compared before and after are that push's alone."""
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def ensure(application, default_branch: str = "main") -> Path:
     """The application's hosted repository, made on first use: plain files, no git needed to make it."""
     path = hosted_path(application)
@@ -112,7 +102,7 @@ def ensure(application, default_branch: str = "main") -> Path:
         return path
     # Traversable, not listable: the sandbox's unprivileged uid reaches its own repository only.
     hosted_dir().mkdir(parents=True, exist_ok=True, mode=0o711)
-    with locked(path):
+    with git.locked(path):
         if (path / "HEAD").exists():
             return path
         path.mkdir(exist_ok=True)
@@ -196,12 +186,10 @@ def seed(application, source: Path, source_branch: str, branch: str) -> None:
         f"+refs/heads/{source_branch}:refs/heads/{branch}",
     ]  # fmt: skip
     confined = sandbox(path, writable=True)
-    confined = Sandbox(
-        read_only=(*confined.read_only, str(source)), writable=confined.writable, protected=confined.protected
-    )
+    confined = replace(confined, read_only=(*confined.read_only, str(source)))
     env = git_env()
     env["GIT_ALLOW_PROTOCOL"] = "file"  # the mirror, a local path, and nothing else
-    with locked(path):
+    with git.locked(path):
         result = run_child(argv, sandbox=confined, env=env, timeout=settings.APPCONTROL_GIT_TIMEOUT_SECONDS)
     if not result.ok:
         raise git.GitError(f"Cannot copy the template: {git._last_lines(result.stderr) or 'git fetch failed.'}")
@@ -209,9 +197,4 @@ def seed(application, source: Path, source_branch: str, branch: str) -> None:
 
 def remove(application_id) -> None:
     """The hosted repository of a deleted application goes with it."""
-    path = hosted_dir() / f"{application_id}.git"
-    if not path.exists():
-        return
-    with locked(path):
-        shutil.rmtree(path, ignore_errors=True)
-    path.with_suffix(".lock").unlink(missing_ok=True)
+    git.remove(hosted_dir() / f"{application_id}.git")

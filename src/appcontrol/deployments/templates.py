@@ -47,7 +47,7 @@ def template_add(**fields) -> AppTemplate:
 def template_remove(template: AppTemplate) -> None:
     """Applications made from it keep their own copies."""
     template.delete()
-    git.remove_mirror(_source(template))
+    git.remove(git.mirror_path(_source(template)))
 
 
 def application_from_template(*, application_id, organisation_id) -> None:

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.text import slugify
 
 from appcontrol.applications.models import AppTemplate
 from appcontrol.core.ids import encode_id
@@ -47,8 +48,6 @@ class Command(BaseCommand):
         getattr(self, f"_{action}")(**options)
 
     def _add(self, url, name, identifier, branch, description, service, release_command, default, order, **_):
-        from django.utils.text import slugify
-
         services = [dict(zip(("identifier", "prefix"), _pair(s, ":", "--service"), strict=True)) for s in service]
         for entry in services:
             entry["prefix"] = entry["prefix"].upper()
