@@ -27,7 +27,7 @@ from appcontrol.backups.models import Backup, ServiceInstanceBackup
 from appcontrol.services.models import Service, ServiceInstance
 
 random.seed(7)
-org = Organisation.objects.create(slug="bench", name="Bench")
+org = Organisation.objects.create(slug="bench", name="Bench", environment_limit=0)  # 0: no environment limit
 user = account_create(email="bench@example.com", api_only=True, organisation=org, role=Role.MEMBER)
 environments = []
 for n in range({apps}):

@@ -35,7 +35,7 @@ from appcontrol.applications.services import application_create
 from appcontrol.backups.models import Backup, ServiceInstanceBackup
 from appcontrol.services.models import Service, ServiceInstance
 
-org = Organisation.objects.create(slug="bench", name="Bench")
+org = Organisation.objects.create(slug="bench", name="Bench", environment_limit=0)  # 0: no environment limit
 user = account_create(email="bench@example.com", api_only=True, organisation=org, role=Role.MEMBER)
 database, storage = Service.objects.get(engine="sqlite"), Service.objects.get(engine="filesystem")
 now = timezone.now()

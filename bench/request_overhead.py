@@ -31,7 +31,7 @@ SEED = """
 from appcontrol.accounts.models import Organisation, Role
 from appcontrol.accounts.services import account_create, token_create
 from appcontrol.applications.services import application_create
-org = Organisation.objects.create(slug="bench", name="Bench")
+org = Organisation.objects.create(slug="bench", name="Bench", environment_limit=0)  # 0: no environment limit
 user = account_create(email="bench@example.com", api_only=True, organisation=org, role=Role.MEMBER)
 for n in range(200):
     application_create(organisation=org, slug=f"app-{n:05d}", name=f"App {n}")

@@ -1,11 +1,12 @@
 from django_filters import rest_framework as filters
 
 from appcontrol.core.fields import IdFilter, IdListFilter
+from appcontrol.core.filtersets import FilterSet
 
 from .models import Application, Domain, Environment, EnvironmentVariable, LegacyApplicationId, PlanGroup, Region
 
 
-class RegionFilterSet(filters.FilterSet):
+class RegionFilterSet(FilterSet):
     uuid = IdListFilter(field_name="pk", help_text="Only these regions; may repeat.")
 
     class Meta:
@@ -13,7 +14,7 @@ class RegionFilterSet(filters.FilterSet):
         fields = ["uuid", "slug"]
 
 
-class ApplicationFilterSet(filters.FilterSet):
+class ApplicationFilterSet(FilterSet):
     organisation = IdFilter(field_name="organisation_id")
     region = IdFilter(field_name="region_id")
 
@@ -22,7 +23,7 @@ class ApplicationFilterSet(filters.FilterSet):
         fields = ["slug", "organisation", "region"]
 
 
-class EnvironmentFilterSet(filters.FilterSet):
+class EnvironmentFilterSet(FilterSet):
     application = IdFilter(field_name="application_id")
 
     class Meta:
@@ -30,7 +31,7 @@ class EnvironmentFilterSet(filters.FilterSet):
         fields = ["application", "slug", "branch"]
 
 
-class DomainFilterSet(filters.FilterSet):
+class DomainFilterSet(FilterSet):
     environment = IdFilter(field_name="environment_id")
     application = IdFilter(field_name="environment__application_id")
 
@@ -39,7 +40,7 @@ class DomainFilterSet(filters.FilterSet):
         fields = ["environment", "application", "domain", "is_primary"]
 
 
-class EnvironmentVariableFilterSet(filters.FilterSet):
+class EnvironmentVariableFilterSet(FilterSet):
     environment = IdListFilter(field_name="environment_id", help_text="May repeat.")
     application = IdFilter(field_name="environment__application_id")
 
@@ -48,7 +49,7 @@ class EnvironmentVariableFilterSet(filters.FilterSet):
         fields = ["environment", "application", "name", "is_sensitive"]
 
 
-class PlanGroupFilterSet(filters.FilterSet):
+class PlanGroupFilterSet(FilterSet):
     organisation = IdFilter(
         method="offered_to", help_text="The organisation the application is for (every plan group is offered)."
     )
@@ -61,7 +62,7 @@ class PlanGroupFilterSet(filters.FilterSet):
         return queryset
 
 
-class LegacyApplicationFilterSet(filters.FilterSet):
+class LegacyApplicationFilterSet(FilterSet):
     id = filters.NumberFilter(field_name="id", help_text="The application's number (divio-cli's `--remote-id`).")
 
     class Meta:

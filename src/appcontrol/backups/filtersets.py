@@ -1,6 +1,7 @@
 from django_filters import rest_framework as filters
 
 from appcontrol.core.fields import IdFilter, UtcDateTimeFilter
+from appcontrol.core.filtersets import FilterSet
 from appcontrol.services.models import ServiceType
 
 from .models import (
@@ -15,7 +16,7 @@ from .models import (
 )
 
 
-class BackupFilterSet(filters.FilterSet):
+class BackupFilterSet(FilterSet):
     environment = IdFilter(field_name="environment_id")
     application = IdFilter(field_name="environment__application_id")
     state = filters.ChoiceFilter(choices=BackupState.choices)
@@ -37,7 +38,7 @@ class BackupFilterSet(filters.FilterSet):
         ]
 
 
-class ServiceInstanceBackupFilterSet(filters.FilterSet):
+class ServiceInstanceBackupFilterSet(FilterSet):
     backup = IdFilter(field_name="backup_id")
     service_instance = IdFilter(field_name="service_instance_id")
     environment = IdFilter(field_name="environment_id")
@@ -48,7 +49,7 @@ class ServiceInstanceBackupFilterSet(filters.FilterSet):
         fields = ["backup", "service_instance", "environment", "service_type"]
 
 
-class BackupDownloadServiceInstanceFilterSet(filters.FilterSet):
+class BackupDownloadServiceInstanceFilterSet(FilterSet):
     # divio-cli filters by `backup` but means the backup *download*; both names are accepted.
     backup = IdFilter(field_name="backup_download_id", help_text="The backup download's id (divio-cli's name).")
     backup_download = IdFilter(field_name="backup_download_id")
@@ -58,7 +59,7 @@ class BackupDownloadServiceInstanceFilterSet(filters.FilterSet):
         fields = ["backup", "backup_download"]
 
 
-class BackupRestoreFilterSet(filters.FilterSet):
+class BackupRestoreFilterSet(FilterSet):
     backup = IdFilter(field_name="backup_id")
     environment = IdFilter(field_name="backup__environment_id")
 
@@ -67,7 +68,7 @@ class BackupRestoreFilterSet(filters.FilterSet):
         fields = ["backup", "environment"]
 
 
-class BackupScheduleFilterSet(filters.FilterSet):
+class BackupScheduleFilterSet(FilterSet):
     environment = IdFilter(field_name="environment_id")
     application = IdFilter(field_name="environment__application_id")
 

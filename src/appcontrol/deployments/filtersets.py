@@ -2,11 +2,12 @@ from django_filters import rest_framework as filters
 
 from appcontrol.applications.models import Repository
 from appcontrol.core.fields import IdFilter
+from appcontrol.core.filtersets import FilterSet
 
 from .models import Build, Deployment
 
 
-class RepositoryFilterSet(filters.FilterSet):
+class RepositoryFilterSet(FilterSet):
     organisation = IdFilter(field_name="organisation_id")
     state = filters.ChoiceFilter(choices=Repository.State.choices)
 
@@ -15,7 +16,7 @@ class RepositoryFilterSet(filters.FilterSet):
         fields = ["organisation", "state"]
 
 
-class BuildFilterSet(filters.FilterSet):
+class BuildFilterSet(FilterSet):
     application = IdFilter(field_name="application_id")
     commit = filters.CharFilter(field_name="commit")
     success = filters.BooleanFilter(field_name="success")
@@ -25,7 +26,7 @@ class BuildFilterSet(filters.FilterSet):
         fields = ["application", "commit", "success"]
 
 
-class DeploymentFilterSet(filters.FilterSet):
+class DeploymentFilterSet(FilterSet):
     application = IdFilter(field_name="application_id")
     environment = IdFilter(field_name="environment_id")
     success = filters.BooleanFilter(field_name="success")

@@ -1,11 +1,12 @@
 from django_filters import rest_framework as filters
 
 from appcontrol.core.fields import IdFilter, IdListFilter
+from appcontrol.core.filtersets import FilterSet
 
 from .models import Service, ServiceInstance, ServiceType
 
 
-class ServiceFilterSet(filters.FilterSet):
+class ServiceFilterSet(FilterSet):
     # Every service is offered in every region and to every application; the filters are accepted
     # (divio-cli sends them) and only checked for well-formed ids.
     region = IdFilter(method="accept_any", help_text="A region id; all services run in every region.")
@@ -20,7 +21,7 @@ class ServiceFilterSet(filters.FilterSet):
         return queryset
 
 
-class ServiceInstanceFilterSet(filters.FilterSet):
+class ServiceInstanceFilterSet(FilterSet):
     environment = IdListFilter(field_name="environment_id", help_text="May repeat.")
     application = IdFilter(field_name="environment__application_id")
     service = IdFilter(field_name="service_id")

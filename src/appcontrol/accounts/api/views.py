@@ -1,8 +1,8 @@
 from django.db.models import OuterRef, Subquery
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins
 
+from appcontrol.core.filtersets import FilterSet
 from appcontrol.core.viewsets import ApiViewSet
 
 from ..models import Membership, Organisation
@@ -20,7 +20,7 @@ class CurrentUserView(generics.RetrieveAPIView):
         return self.request.user
 
 
-class OrganisationFilterSet(filters.FilterSet):
+class OrganisationFilterSet(FilterSet):
     class Meta:
         model = Organisation
         fields = ["slug"]

@@ -65,6 +65,8 @@ class BackupViewSet(
         return BackupCreateSerializer if self.action == "create" else BackupSerializer
 
     def get_queryset(self):
+        if self.action == "list":
+            return backups_visible(self.request)  # rows name their environment by id: no join to show it
         return backups_visible(self.request).select_related("environment__application")
 
     def get_organisation_id(self, backup):
