@@ -141,7 +141,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Django's backends with SELECT statements written once per shape of query (appcontrol.core.sql_compiler).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "appcontrol.core.backends.postgresql",
+    "django.db.backends.sqlite3": "appcontrol.core.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if DATABASES["default"]["ENGINE"] == "appcontrol.core.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE avoids
     # "database is locked" upgrades from read to write transactions.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

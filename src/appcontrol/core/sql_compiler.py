@@ -1,0 +1,123 @@
+"""SELECT statements written once per shape of query, then reused with each request's values.
+
+Turning a query into SQL is most of what the ORM costs on a list request (its columns, joins, order and
+limits: about 1 ms, against hundredths of a millisecond for the database to run it), and every request of
+one list builds the same statement with other values. So a plain model query (no annotations, extra,
+grouping, distinct, combination, locking or values()), or the count of one, is keyed by everything its
+statement is made of but the values: its model, joins and their use counts, columns (defer/only,
+select_related), order, limits, and its WHERE clause compiled on its own (the cheap part, which also yields
+the values). The first query of a shape is compiled in full and kept only if its parameters are exactly
+its WHERE clause's, so that a later query of that shape runs the kept statement with its own WHERE
+clause's parameters. Everything else is compiled as Django always does.
+
+The database backends in `appcontrol.core.backends` (Django's own, with this compiler) use it.
+"""
+
+import threading
+
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db.models import Count
+from django.db.models.sql import compiler as django_compiler
+
+MAX_SHAPES = 2048  # per process; a shape is a few kB (its SQL and column list)
+_COUNT_ALL = Count("*").identity  # what QuerySet.count() asks for
+
+
+class _Shapes:
+    def __init__(self):
+        self._entries: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        return self._entries.get(key)
+
+    def put(self, key, entry) -> None:
+        with self._lock:
+            while len(self._entries) >= MAX_SHAPES:  # oldest first: dicts keep insertion order
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+shapes = _Shapes()
+_UNCACHEABLE = object()
+
+
+class SQLCompiler(django_compiler.SQLCompiler):
+    def as_sql(self, with_limits=True, with_col_aliases=False):
+        shape = self._shape(with_limits, with_col_aliases)
+        if shape is None:
+            return super().as_sql(with_limits, with_col_aliases)
+        key, where_params = shape
+        entry = shapes.get(key)
+        if entry is _UNCACHEABLE:
+            return super().as_sql(with_limits, with_col_aliases)
+        if entry is None:
+            sql, params = super().as_sql(with_limits, with_col_aliases)
+            if list(params) == list(where_params):
+                shapes.put(key, (sql, self.select, self.klass_info, self.annotation_col_map, self.has_extra_select))
+            else:
+                shapes.put(key, _UNCACHEABLE)
+            return sql, params
+        sql, self.select, self.klass_info, self.annotation_col_map, self.has_extra_select = entry
+        self.col_count = len(self.select)
+        return sql, tuple(where_params)
+
+    def _shape(self, with_limits, with_col_aliases):
+        """(key, the WHERE clause's parameters) for a plain model query, else None."""
+        query = self.query
+        counting = query.annotations.keys() == {"__count"} and query.annotations["__count"].identity == _COUNT_ALL
+        if (
+            not (query.default_cols or counting)
+            or query.select
+            or query.selected is not None
+            or (query.annotations and not counting)
+            or query.extra
+            or query.extra_tables
+            or query.extra_order_by
+            or query.group_by is not None
+            or query.distinct
+            or query.combinator
+            or query.select_for_update
+            or query.subquery
+            or query.explain_info
+            or query.values_select
+            or not all(isinstance(item, str) for item in query.order_by)
+        ):
+            return None
+        try:
+            where_sql, where_params = self.compile(query.where)
+        except FullResultSet:
+            where_sql, where_params = "", []
+        except EmptyResultSet:
+            return None  # compiled in full: Django knows what an empty WHERE means for this query
+        key = (
+            self.connection.alias,
+            self.connection.vendor,
+            self.elide_empty,
+            with_col_aliases,
+            query.model,
+            counting,
+            tuple(
+                (alias, join.identity, getattr(join, "join_type", None), getattr(join, "nullable", None))
+                for alias, join in query.alias_map.items()
+            ),
+            tuple(query.alias_refcount.items()),
+            _frozen(query.select_related),
+            query.deferred_loading[0] and (frozenset(query.deferred_loading[0]), query.deferred_loading[1]),
+            tuple(query.order_by),
+            query.default_ordering,
+            query.standard_ordering,
+            (query.low_mark, query.high_mark) if with_limits else None,
+            where_sql,
+        )
+        return key, where_params
+
+
+def _frozen(select_related):
+    if isinstance(select_related, dict):
+        return tuple(sorted((name, _frozen(nested)) for name, nested in select_related.items()))
+    return select_related

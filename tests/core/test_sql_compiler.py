@@ -1,0 +1,115 @@
+"""SELECT statements reused per shape say exactly what Django would have compiled, with each query's own
+values, and never carry one query's values or columns into another."""
+
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Count, Q
+from django.db.models.sql import compiler as django_compiler
+
+from appcontrol.applications.models import Application, Environment
+from appcontrol.backups.models import Backup, ServiceInstanceBackup
+from appcontrol.core import sql_compiler
+from appcontrol.core.sql_compiler import SQLCompiler, shapes
+
+
+def _django(queryset):
+    query = queryset.query
+    return django_compiler.SQLCompiler(query, connection, DEFAULT_DB_ALIAS).as_sql()
+
+
+def _ours(queryset):
+    return SQLCompiler(queryset.query, connection, DEFAULT_DB_ALIAS).as_sql()
+
+
+def _queries(world, first: bool):
+    """Pairs of one shape: the same queries with other values."""
+    app = world.apps["acme" if first else "other"]
+    org = world.acme if first else world.other
+    ids = [world.acme.pk, world.other.pk] if first else [world.other.pk, world.acme.pk]
+    moment = datetime(2026, 1, 1 if first else 2, tzinfo=UTC)
+    return [
+        Application.objects.filter(slug=app.slug),
+        Application.objects.filter(organisation__in=ids).select_related("organisation").order_by("-created_at", "pk"),
+        Application.objects.filter(organisation__in=ids[:1]),
+        Environment.objects.filter(application=app, slug="live" if first else "test").select_related("application"),
+        Environment.objects.filter(application=app, slug="live"),  # the same but for the columns, order or limits
+        Environment.objects.filter(application__organisation=org).only("uuid", "slug")[: 2 if first else 3],
+        Environment.objects.filter(application__organisation=org).defer("branch")[: 2 if first else 3],
+        Environment.objects.filter(application__organisation=org)[: 2 if first else 3],
+        Environment.objects.filter(application__organisation=org).order_by("slug")[: 2 if first else 3],
+        Environment.objects.filter(application__organisation=org).order_by("-slug")[: 2 if first else 3],
+        Environment.objects.filter(application__organisation=org).reverse()[: 2 if first else 3],
+        Environment.objects.filter(application__organisation=org)[1:5],
+        Environment.objects.exclude(slug="live").filter(Q(branch="main") | Q(application=app)),
+        Backup.objects.filter(environment__application=app, success="SUCCESS", created_at__gte=moment)[:2],
+        Backup.objects.filter(created_at__lt=moment, ended_at__isnull=first),
+        ServiceInstanceBackup.objects.filter(backup__environment__application__organisation__in=ids).order_by("pk"),
+        Application.objects.filter(organisation__in=world.acme.memberships.values("organisation")),
+    ]
+
+
+def test_every_shape_compiles_as_django_does_with_each_querys_own_values(world):
+    shapes.clear()
+    for first in (True, False, True):  # the second and third compile from the shapes the first kept
+        for queryset in _queries(world, first):
+            assert _ours(queryset) == _django(queryset), queryset.query
+
+
+def test_a_kept_shape_is_not_compiled_again(world):
+    shapes.clear()
+    _ours(Application.objects.filter(slug="example-application"))
+    with mock.patch.object(django_compiler.SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        sql, params = _ours(Application.objects.filter(slug="other-application"))
+    assert params == ("other-application",)
+    assert list(Application.objects.filter(slug="other-application")) == [world.apps["other"]]
+
+
+def test_rows_come_back_as_their_own_query_asked(world):
+    shapes.clear()
+    for name in ["acme", "other", "acme"]:
+        app = world.apps[name]
+        environments = list(Environment.objects.filter(application=app).select_related("application"))
+        assert {environment.application for environment in environments} == {app}
+        only = Environment.objects.filter(application=app).only("slug").order_by("slug")
+        assert [environment.slug for environment in only] == ["live", "test"]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Application.objects.values("slug"),
+        lambda: Application.objects.values_list("slug", flat=True),
+        lambda: Application.objects.annotate(n=Count("environments")),
+        lambda: Application.objects.distinct(),
+        lambda: Application.objects.filter(pk__in=[]),
+        lambda: Application.objects.extra(select={"one": "1"}),
+        lambda: Application.objects.extra(tables=["accounts_organisation"]),
+    ],
+)
+def test_queries_of_other_kinds_are_compiled_as_django_always_does(world, build):
+    shapes.clear()
+    with mock.patch.object(sql_compiler._Shapes, "put", side_effect=AssertionError("kept")):
+        list(build())
+        build().exists()
+
+
+def test_the_number_of_shapes_kept_is_bounded(world, monkeypatch):
+    shapes.clear()
+    monkeypatch.setattr(sql_compiler, "MAX_SHAPES", 3)
+    for size in range(1, 8):
+        list(Application.objects.all()[:size])
+    assert len(shapes._entries) == 3
+    assert list(Application.objects.order_by("slug")[:1]) == [world.apps["acme"]]
+
+
+def test_counts_are_kept_by_shape_and_count_their_own_rows(world):
+    shapes.clear()
+    assert Environment.objects.filter(application=world.apps["acme"]).count() == 2
+    with mock.patch.object(django_compiler.SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        assert Environment.objects.filter(application=world.apps["other"]).count() == 2
+    assert Environment.objects.filter(application=world.apps["other"], slug="live").count() == 1
+    with mock.patch.object(django_compiler.SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        assert Environment.objects.filter(application=world.apps["acme"], slug="nope").count() == 0
