@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "appcontrol.core.views.bad_request"
 handler404 = "appcontrol.core.views.not_found"
 handler500 = "appcontrol.core.views.server_error"

@@ -99,3 +99,12 @@ def test_non_api_pages_keep_html_404(world):
     response = client_for(None).get("/no-such-page/")
     assert response.status_code == 404
     assert "application/json" not in response["Content-Type"]
+
+
+@pytest.mark.parametrize("host", ["x5/", "evil.example", "a b"])
+def test_a_host_header_not_allowed_is_a_json_400(world, host):
+    response = world.client("member").get("/apps/v3/domains/?is_primary=false", HTTP_HOST=host)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Bad request."}
+    assert "text/html" in client_for(None).get("/accounts/login/", HTTP_HOST=host)["Content-Type"]

@@ -25,6 +25,15 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+def bad_request(request, exception=None):
+    # Django's answer to a request it refuses before any view (a Host header not allowed, for one).
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception)
+
+
 def server_error(request):
     if request.path.startswith(API_PREFIXES):
         return JsonResponse({"detail": "Internal server error."}, status=500)
