@@ -6,7 +6,9 @@ from unittest import mock
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, FilteredRelation, Q, Window
+from django.db.models.functions import RowNumber
+from django.db.models.lookups import GreaterThan
 from django.db.models.sql import compiler as django_compiler
 
 from appcontrol.applications.models import Application, Environment
@@ -87,6 +89,17 @@ def test_rows_come_back_as_their_own_query_asked(world):
         lambda: Application.objects.filter(pk__in=[]),
         lambda: Application.objects.extra(select={"one": "1"}),
         lambda: Application.objects.extra(tables=["accounts_organisation"]),
+        # A window's condition goes to an outer query (QUALIFY), ahead of or after the WHERE's values.
+        lambda: Environment.objects.filter(
+            GreaterThan(Window(RowNumber(), partition_by=F("application"), order_by="slug"), 1)
+        ).filter(application__organisation__slug="acme"),
+        # A filtered relation's join, and its condition, are made while compiling.
+        lambda: Application.objects.alias(
+            live=FilteredRelation("environments", condition=Q(environments__slug="live"))
+        ).filter(live__isnull=False),
+        lambda: Environment.objects.alias(
+            primary=FilteredRelation("domains", condition=Q(domains__is_primary=True))
+        ).order_by("primary__domain"),
     ],
 )
 def test_queries_of_other_kinds_are_compiled_as_django_always_does(world, build):

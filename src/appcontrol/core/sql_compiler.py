@@ -3,12 +3,13 @@
 Turning a query into SQL is most of what the ORM costs on a list request (its columns, joins, order and
 limits: about 1 ms, against hundredths of a millisecond for the database to run it), and every request of
 one list builds the same statement with other values. So a plain model query (no annotations, extra,
-grouping, distinct, combination, locking or values()), or the count of one, is keyed by everything its
-statement is made of but the values: its model, joins and their use counts, columns (defer/only,
-select_related), order, limits, and its WHERE clause compiled on its own (the cheap part, which also yields
-the values). The first query of a shape is compiled in full and kept only if its parameters are exactly
-its WHERE clause's, so that a later query of that shape runs the kept statement with its own WHERE
-clause's parameters. Everything else is compiled as Django always does.
+grouping, distinct, combination, locking, values(), filtered relations, or aggregates or windows in its
+filters), or the count of one, is keyed by everything its statement is made of but the values: its model,
+joins and their use counts, columns (defer/only, select_related), order, limits, and its WHERE clause
+compiled on its own (the cheap part, which also yields the values). The first query of a shape is compiled
+in full and kept only if its parameters are exactly its WHERE clause's, so that a later query of that shape
+runs the kept statement with its own WHERE clause's parameters. Everything else is compiled as Django
+always does.
 
 The database backends in `appcontrol.core.backends` (Django's own, with this compiler) use it.
 """
@@ -84,6 +85,9 @@ class SQLCompiler(django_compiler.SQLCompiler):
             or query.select_for_update
             or query.subquery
             or query.explain_info
+            or query._filtered_relations  # their joins are made while compiling, with conditions of their own
+            or query.where.contains_aggregate  # moved to HAVING, or a window's to QUALIFY: params reorder
+            or query.where.contains_over_clause
             or query.values_select
             or not all(isinstance(item, str) for item in query.order_by)
         ):
@@ -107,6 +111,7 @@ class SQLCompiler(django_compiler.SQLCompiler):
             ),
             tuple(query.alias_refcount.items()),
             _frozen(query.select_related),
+            query.max_depth,
             query.deferred_loading[0] and (frozenset(query.deferred_loading[0]), query.deferred_loading[1]),
             tuple(query.order_by),
             query.default_ordering,
