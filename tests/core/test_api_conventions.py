@@ -1,7 +1,11 @@
 """The conventions every apps/v3 endpoint shares: root, JSON errors, slashes, datetimes."""
 
-import pytest
+import json
 
+import pytest
+from django.test import RequestFactory
+
+from appcontrol.core import views
 from tests.conftest import api_url, client_for
 
 SEED_ROOT_KEYS = {
@@ -108,3 +112,23 @@ def test_a_host_header_not_allowed_is_a_json_400(world, host):
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Bad request."}
     assert "text/html" in client_for(None).get("/accounts/login/", HTTP_HOST=host)["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    ("handler", "status", "detail"),
+    [
+        (views.not_found, 404, "Not found."),
+        (views.bad_request, 400, "Bad request."),
+        (views.server_error, 500, "Internal server error."),
+        (views.csrf_failure, 403, "CSRF check failed."),
+    ],
+)
+def test_error_pages_are_json_under_the_api_and_html_elsewhere(db, handler, status, detail):
+    api = handler(RequestFactory().get("/apps/v3/anything/"))
+    assert (api.status_code, api["Content-Type"], json.loads(api.content)) == (
+        status,
+        "application/json",
+        {"detail": detail},
+    )
+    page = handler(RequestFactory().get("/accounts/anything/"))
+    assert page.status_code == status and page["Content-Type"].startswith("text/html")

@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
@@ -17,37 +18,28 @@ def api_not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
-def not_found(request, exception=None):
+def _json_under_the_api(request, status: int, detail: str, html_view, *args):
+    """The API answers in JSON whatever refused the request; other pages keep Django's HTML."""
     if request.path.startswith(API_PREFIXES):
-        return api_not_found(request)
-    from django.views.defaults import page_not_found
+        return JsonResponse({"detail": detail}, status=status)
+    return html_view(request, *args)
 
-    return page_not_found(request, exception)
+
+def not_found(request, exception=None):
+    return _json_under_the_api(request, 404, "Not found.", defaults.page_not_found, exception)
 
 
 def bad_request(request, exception=None):
     # Django's answer to a request it refuses before any view (a Host header not allowed, for one).
-    if request.path.startswith(API_PREFIXES):
-        return JsonResponse({"detail": "Bad request."}, status=400)
-    from django.views.defaults import bad_request as html_bad_request
-
-    return html_bad_request(request, exception)
+    return _json_under_the_api(request, 400, "Bad request.", defaults.bad_request, exception)
 
 
 def server_error(request):
-    if request.path.startswith(API_PREFIXES):
-        return JsonResponse({"detail": "Internal server error."}, status=500)
-    from django.views.defaults import server_error as html_server_error
-
-    return html_server_error(request)
+    return _json_under_the_api(request, 500, "Internal server error.", defaults.server_error)
 
 
 def csrf_failure(request, reason=""):
-    if request.path.startswith(API_PREFIXES):
-        return JsonResponse({"detail": "CSRF check failed."}, status=403)
-    from django.views.csrf import csrf_failure as html_csrf_failure
-
-    return html_csrf_failure(request, reason)
+    return _json_under_the_api(request, 403, "CSRF check failed.", csrf.csrf_failure, reason)
 
 
 def home(request):
