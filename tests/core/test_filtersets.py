@@ -2,17 +2,15 @@
 
 import threading
 
+import appcontrol.urls  # noqa: F401 (every view, so that the subclasses below are all of them)
 from appcontrol.applications.filtersets import PlanGroupFilterSet
 from appcontrol.core.filtersets import FilterSet
-from appcontrol.core.viewsets import ApiViewSet
+from appcontrol.core.viewsets import ApiModelViewSet, ApiViewSet
 from tests.conftest import api_url
 
 
 def _viewsets():
-    pending, found = list(ApiViewSet.__subclasses__()), []
-    from appcontrol.core.viewsets import ApiModelViewSet
-
-    pending += ApiModelViewSet.__subclasses__()
+    pending, found = [*ApiViewSet.__subclasses__(), *ApiModelViewSet.__subclasses__()], []
     while pending:
         view = pending.pop()
         found.append(view)
