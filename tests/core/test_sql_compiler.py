@@ -12,9 +12,10 @@ from django.db.models.lookups import GreaterThan
 from django.db.models.sql import compiler as django_compiler
 
 from appcontrol.applications.models import Application, Environment
+from appcontrol.applications.services import application_create
 from appcontrol.backups.models import Backup, ServiceInstanceBackup
 from appcontrol.core import sql_compiler
-from appcontrol.core.sql_compiler import SQLCompiler, shapes
+from appcontrol.core.sql_compiler import ROWS_COUNTED, SQLCompiler, counted_along, shapes
 
 
 def _django(queryset):
@@ -126,3 +127,41 @@ def test_counts_are_kept_by_shape_and_count_their_own_rows(world):
     assert Environment.objects.filter(application=world.apps["other"], slug="live").count() == 1
     with mock.patch.object(django_compiler.SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
         assert Environment.objects.filter(application=world.apps["acme"], slug="nope").count() == 0
+
+
+def test_a_page_counted_along_counts_its_whole_list_with_its_own_values(world):
+    application_create(organisation=world.acme, slug="second", name="Second")  # acme: 4 environments, other: 2
+    shapes.clear()
+
+    def second_row(org):
+        page = counted_along(Environment.objects.filter(application__organisation=org).select_related("application"))
+        return list(page.order_by("slug", "pk")[1:2])
+
+    for org, expected in [(world.acme, 4), (world.other, 2), (world.acme, 4)]:
+        rows = second_row(org)
+        assert len(rows) == 1 and getattr(rows[0], ROWS_COUNTED) == expected
+        assert rows[0].application.organisation_id == org.pk
+    with mock.patch.object(django_compiler.SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        assert getattr(second_row(world.other)[0], ROWS_COUNTED) == 2
+
+
+def test_every_kept_shape_counts_along_as_count_would(world):
+    shapes.clear()
+    counted_shapes = 0
+    for first in (True, False):
+        for queryset in _queries(world, first):
+            rows = list(counted_along(queryset))
+            unlimited = queryset._chain()
+            unlimited.query.clear_limits()
+            if rows:
+                assert getattr(rows[0], ROWS_COUNTED) == unlimited.count(), queryset.query
+                counted_shapes += 1
+    assert counted_shapes >= 20
+
+
+def test_a_query_that_is_not_kept_is_not_counted_along_and_counts_apart(world):
+    shapes.clear()
+    annotated = counted_along(Application.objects.annotate(n=Count("environments")))
+    assert all(not hasattr(row, ROWS_COUNTED) for row in annotated)
+    assert annotated.count() == 2
+    assert counted_along(Application.objects.filter(slug="example-application")).count() == 1

@@ -1,6 +1,7 @@
 """SELECT statements kept per shape (core/sql_compiler.py) are shared by every tenant: each request must run
 with its own organisations and filters, never with the values of the request that made the shape."""
 
+from appcontrol.applications.services import application_create
 from appcontrol.core.sql_compiler import shapes
 from tests.conftest import api_url
 
@@ -21,3 +22,15 @@ def test_tenants_taking_turns_on_kept_statements_see_only_their_own_rows(world):
             by_slug = client.get(api_url("api:application-list", query=f"slug={theirs.slug}"))
             assert by_slug.json()["results"] == []
     assert shapes._entries  # the turns above did run kept statements
+
+
+def test_a_page_counts_its_own_tenants_list_in_its_statement(world):
+    application_create(organisation=world.acme, slug="second", name="Second")  # acme: 4 environments, other: 2
+    shapes.clear()
+    clients = {"member": (world.client("member"), 4), "outsider": (world.client("outsider"), 2)}
+    for _ in range(3):
+        for client, own_count in clients.values():
+            page = client.get(api_url("api:environment-list", query="page_size=1")).json()
+            assert page["count"] == own_count and page["next"]
+            following = client.get(page["next"]).json()
+            assert following["count"] == own_count

@@ -9,8 +9,8 @@ see a row twice or miss one that existed when it started. The cursor is signed (
 is 400) and carries the filters' `count` as it was on the first page, so cursor pages run no count query.
 
 `?page=N` keeps working for clients that build page URLs themselves (it skips rows, and counts); its `next`
-and `previous` are cursors too. The first page counts only when it is full: a lookup that finds one row
-(`?slug=`) costs no count query.
+and `previous` are cursors too. A numbered page counts its list in its own statement (one round trip), and
+uses the count only when the page is not the whole list.
 """
 
 from django.conf import settings
@@ -20,6 +20,8 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from .sql_compiler import ROWS_COUNTED, counted_along
 
 _SALT = "appcontrol.core.pagination.cursor"
 
@@ -85,15 +87,17 @@ class Pagination(pagination.PageNumberPagination):
         if number < 1:
             raise NotFound("Invalid page.")
         offset = (number - 1) * size
-        rows = list(queryset[offset : offset + size + 1])
+        rows = list(counted_along(queryset)[offset : offset + size + 1])
+        if number > 1 and not rows:
+            raise NotFound("Invalid page.")  # past the end of the list
         has_next = len(rows) > size
         rows = rows[:size]
         if number == 1 and not has_next:
-            count = len(rows)  # the whole list is on this page: no need to count it
+            count = len(rows)  # the whole list is on this page
+        elif hasattr(rows[0], ROWS_COUNTED):
+            count = getattr(rows[0], ROWS_COUNTED)  # counted by the page's own statement
         else:
             count = queryset.count()
-            if number > 1 and offset >= count:
-                raise NotFound("Invalid page.")
         return rows, count, number > 1, has_next
 
     def _cursor_page(self, queryset, ordering, size, raw_cursor):

@@ -11,13 +11,17 @@ in full and kept only if its parameters are exactly its WHERE clause's, so that 
 runs the kept statement with its own WHERE clause's parameters. Everything else is compiled as Django
 always does.
 
+A page of such a query can also count its whole list in the same statement (`counted_along`): one round trip
+and no count query to build, where a page and then its count were two.
+
 The database backends in `appcontrol.core.backends` (Django's own, with this compiler) use it.
 """
 
 import threading
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db.models import Count
+from django.db.models import Count, IntegerField
+from django.db.models.expressions import RawSQL
 from django.db.models.sql import compiler as django_compiler
 
 MAX_SHAPES = 2048  # per process; a shape is a few kB (its SQL and column list)
@@ -45,6 +49,16 @@ class _Shapes:
 
 shapes = _Shapes()
 _UNCACHEABLE = object()
+ROWS_COUNTED = "rows_counted"
+
+
+def counted_along(queryset):
+    """The queryset, its statement also counting the rows its filters match (limits aside) into each row's
+    `rows_counted` attribute. Only a kept shape is counted along: rows without the attribute (or no rows) mean
+    the caller counts as usual."""
+    counting = queryset._chain()
+    counting.query.count_along = True  # copied with the query, through slicing and filtering
+    return counting
 
 
 class SQLCompiler(django_compiler.SQLCompiler):
@@ -57,15 +71,50 @@ class SQLCompiler(django_compiler.SQLCompiler):
         if entry is _UNCACHEABLE:
             return super().as_sql(with_limits, with_col_aliases)
         if entry is None:
-            sql, params = super().as_sql(with_limits, with_col_aliases)
-            if list(params) == list(where_params):
-                shapes.put(key, (sql, self.select, self.klass_info, self.annotation_col_map, self.has_extra_select))
-            else:
-                shapes.put(key, _UNCACHEABLE)
-            return sql, params
-        sql, self.select, self.klass_info, self.annotation_col_map, self.has_extra_select = entry
+            entry = self._kept(with_limits, with_col_aliases, where_params)
+            shapes.put(key, entry)
+            if entry is _UNCACHEABLE:
+                return super().as_sql(with_limits, with_col_aliases)
+        sql, self.select, self.klass_info, self.annotation_col_map, self.has_extra_select, repeats = entry
         self.col_count = len(self.select)
-        return sql, tuple(where_params)
+        return sql, tuple(where_params) * repeats
+
+    def _kept(self, with_limits, with_col_aliases, where_params):
+        """What a shape keeps (its statement, columns, and how many times its WHERE's values appear in the
+        statement's parameters), or _UNCACHEABLE if its parameters are not just its WHERE clause's."""
+        compiler, repeats = self, 1
+        if self._counts_along():
+            count_sql, count_params = self._count_statement()
+            if list(count_params) != list(where_params):
+                return _UNCACHEABLE
+            query = self.query.clone()
+            query.count_along = False
+            # After every column of the rows, so that the model's columns keep their places. The SQL is Django's
+            # own compile of the count, its values parameters.
+            count = RawSQL(count_sql, count_params, output_field=IntegerField())  # noqa: S611
+            query.add_annotation(count, ROWS_COUNTED)
+            compiler, repeats = django_compiler.SQLCompiler(query, self.connection, self.using, self.elide_empty), 2
+        sql, params = django_compiler.SQLCompiler.as_sql(compiler, with_limits, with_col_aliases)
+        if list(params) != list(where_params) * repeats:
+            return _UNCACHEABLE
+        columns = (compiler.select, compiler.klass_info, compiler.annotation_col_map, compiler.has_extra_select)
+        return sql, *columns, repeats
+
+    def _counts_along(self) -> bool:
+        return getattr(self.query, "count_along", False) and not self.query.annotations  # not a count itself
+
+    def _count_statement(self):
+        """`SELECT COUNT(*)` over this query's rows without its limits, as QuerySet.count() would write it."""
+        query = self.query.clone()
+        query.count_along = False
+        count = Count("*").resolve_expression(query, allow_joins=True, reuse=None, summarize=True)
+        query.select, query.selected, query.default_cols, query.extra = (), None, False, {}
+        query.annotations = {"__count": count}
+        query.set_annotation_mask({"__count"})
+        query.clear_ordering(force=True)
+        query.clear_limits()
+        query.select_related = False
+        return query.get_compiler(connection=self.connection, elide_empty=True).as_sql()
 
     def _shape(self, with_limits, with_col_aliases):
         """(key, the WHERE clause's parameters) for a plain model query, else None."""
@@ -105,6 +154,7 @@ class SQLCompiler(django_compiler.SQLCompiler):
             with_col_aliases,
             query.model,
             counting,
+            self._counts_along(),
             tuple(
                 (alias, join.identity, getattr(join, "join_type", None), getattr(join, "nullable", None))
                 for alias, join in query.alias_map.items()
