@@ -10,12 +10,14 @@ from django.db.models import Count, F, FilteredRelation, Q, Window
 from django.db.models.functions import RowNumber
 from django.db.models.lookups import GreaterThan
 from django.db.models.sql import compiler as django_compiler
+from django.test.utils import CaptureQueriesContext
 
 from appcontrol.applications.models import Application, Environment
 from appcontrol.applications.services import application_create
 from appcontrol.backups.models import Backup, ServiceInstanceBackup
 from appcontrol.core import sql_compiler
-from appcontrol.core.sql_compiler import ROWS_COUNTED, SQLCompiler, counted_along, shapes
+from appcontrol.core.sql_compiler import ROWS_COUNTED, SQLCompiler, counted_along, ids_along, ids_attribute, shapes
+from appcontrol.services.models import Service, ServiceInstance
 
 
 def _django(queryset):
@@ -165,3 +167,59 @@ def test_a_query_that_is_not_kept_is_not_counted_along_and_counts_apart(world):
     assert all(not hasattr(row, ROWS_COUNTED) for row in annotated)
     assert annotated.count() == 2
     assert counted_along(Application.objects.filter(slug="example-application")).count() == 1
+
+
+def _backups_with_parts(world, parts_each=(2, 0, 3)):
+    env = world.apps["acme"].environments.get(slug="live")
+    instance = ServiceInstance.objects.create(
+        environment=env, service=Service.objects.get(engine="sqlite"), type="DATABASE", service_status="ATTACHED"
+    )
+    backups = []
+    for count in parts_each:
+        backup = Backup.objects.create(environment=env, state="COMPLETED", success="SUCCESS")
+        for _ in range(count):
+            ServiceInstanceBackup.objects.create(
+                backup=backup, environment=env, service_instance=instance, service_type="DATABASE", engine="sqlite"
+            )
+        backups.append(backup)
+    return env, backups
+
+
+def _parts_in_order(backup):
+    return [part.pk for part in ServiceInstanceBackup.objects.filter(backup=backup)]  # the model's ordering
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ids are read along on PostgreSQL")
+def test_rows_read_the_ids_of_their_relation_along_in_its_order(world):
+    env, backups = _backups_with_parts(world)
+    shapes.clear()
+    parts = "service_instance_backups"
+
+    def of_env():
+        return Backup.objects.filter(environment=env)
+
+    queries = [
+        lambda: ids_along(of_env(), parts),
+        lambda: counted_along(ids_along(of_env(), parts))[:2],
+        lambda: ids_along(of_env().select_related("environment"), parts),
+        lambda: ids_along(of_env().annotate(n=Count("log")), parts),  # not kept: still read along
+    ]
+    for build in queries * 2:  # the second time from the kept shapes
+        with CaptureQueriesContext(connection) as captured:
+            rows = list(build())
+        assert len(captured) == 1
+        assert rows and all(getattr(row, ids_attribute(parts)) == _parts_in_order(row) for row in rows)
+    assert sorted(len(getattr(row, ids_attribute(parts))) for row in ids_along(of_env(), parts)) == [0, 2, 3]
+    assert ids_along(of_env(), parts).count() == 3
+    assert ids_along(of_env(), parts).exists()
+    assert len(ids_along(of_env(), parts).values_list("pk")) == 3
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="PostgreSQL reads the ids along")
+def test_elsewhere_the_ids_are_prefetched_in_one_query(world):
+    env, backups = _backups_with_parts(world)
+    with CaptureQueriesContext(connection) as captured:
+        rows = list(ids_along(Backup.objects.filter(environment=env), "service_instance_backups"))
+        ids = [[part.pk for part in row.service_instance_backups.all()] for row in rows]
+    assert len(captured) == 2
+    assert ids == [_parts_in_order(row) for row in rows]

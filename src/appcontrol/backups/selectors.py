@@ -1,6 +1,7 @@
 from django.db.models import Prefetch
 
 from appcontrol.accounts.selectors import visible
+from appcontrol.core.sql_compiler import ids_along
 
 from .models import (
     Backup,
@@ -14,9 +15,8 @@ from .models import (
 
 
 def backups_visible(request):
-    return visible(Backup.objects, request, "environment__application__organisation").prefetch_related(
-        Prefetch("service_instance_backups", queryset=ServiceInstanceBackup.objects.only("uuid", "backup_id"))
-    )
+    backups = visible(Backup.objects, request, "environment__application__organisation")
+    return ids_along(backups, "service_instance_backups")
 
 
 def service_instance_backups_visible(request):
@@ -24,9 +24,8 @@ def service_instance_backups_visible(request):
 
 
 def backup_downloads_visible(request):
-    return visible(BackupDownload.objects, request, "backup__environment__application__organisation").prefetch_related(
-        Prefetch("items", queryset=BackupDownloadServiceInstance.objects.only("uuid", "backup_download_id"))
-    )
+    downloads = visible(BackupDownload.objects, request, "backup__environment__application__organisation")
+    return ids_along(downloads, "items")
 
 
 def backup_download_items_visible(request):

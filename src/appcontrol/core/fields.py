@@ -9,9 +9,10 @@ from django_filters.fields import IsoDateTimeField
 from django_filters.widgets import QueryArrayWidget
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField
+from rest_framework.relations import MANY_RELATION_KWARGS, ManyRelatedField, PKOnlyObject
 
 from .ids import BASE32_ID_PATTERN, InvalidId, decode_id, encode_id
+from .sql_compiler import ids_attribute
 
 ID_SCHEMA = {
     "type": "string",
@@ -51,6 +52,13 @@ class BoundedManyRelatedField(ManyRelatedField):
         if isinstance(data, list) and len(data) > MAX_LIST_ITEMS:
             self.fail("too_many")
         return super().to_internal_value(data)
+
+    def get_attribute(self, instance):
+        # Ids the row's own statement read along (sql_compiler.ids_along), else the relation (prefetched).
+        ids = getattr(instance, ids_attribute(self.source), None)
+        if ids is not None:
+            return [PKOnlyObject(pk) for pk in ids]
+        return super().get_attribute(instance)
 
 
 @extend_schema_field(ID_SCHEMA)

@@ -11,8 +11,9 @@ in full and kept only if its parameters are exactly its WHERE clause's, so that 
 runs the kept statement with its own WHERE clause's parameters. Everything else is compiled as Django
 always does.
 
-A page of such a query can also count its whole list in the same statement (`counted_along`): one round trip
-and no count query to build, where a page and then its count were two.
+A page of such a query can also count its whole list in the same statement (`counted_along`), and on
+PostgreSQL each row can read the ids of its rows in a reverse relation along (`ids_along`): one statement,
+where a page, its count and a prefetch of those ids were three, each built by the ORM for every request.
 
 The database backends in `appcontrol.core.backends` (Django's own, with this compiler) use it.
 """
@@ -20,7 +21,8 @@ The database backends in `appcontrol.core.backends` (Django's own, with this com
 import threading
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db.models import Count, IntegerField
+from django.db import connections
+from django.db.models import Count, IntegerField, OuterRef, Prefetch
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import compiler as django_compiler
 
@@ -61,47 +63,93 @@ def counted_along(queryset):
     return counting
 
 
+def ids_along(queryset, relation: str):
+    """The queryset, each row reading the primary keys of its rows in `relation` (a reverse foreign key), in
+    that model's order: on PostgreSQL as a list in `ids_attribute(relation)`, read by the row's own statement
+    (an array); elsewhere prefetched in one more query (SQLite before 3.44 cannot order an aggregate)."""
+    related = queryset.model._meta.get_field(relation)
+    if connections[queryset.db].vendor != "postgresql":
+        model = related.related_model
+        only = model._default_manager.only(model._meta.pk.name, related.field.name)
+        return queryset.prefetch_related(Prefetch(relation, queryset=only))
+    along = queryset._chain()
+    along.query.ids_along = (*getattr(along.query, "ids_along", ()), relation)
+    return along
+
+
+def ids_attribute(relation: str) -> str:
+    return f"{relation}_ids"
+
+
+def _ids_of(model, relation: str):
+    from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL's own: imported where used
+
+    related = model._meta.get_field(relation)
+    rows = related.related_model._default_manager.filter(**{related.field.name: OuterRef("pk")})
+    return ArraySubquery(rows.order_by(*related.related_model._meta.ordering).values("pk"))
+
+
 class SQLCompiler(django_compiler.SQLCompiler):
     def as_sql(self, with_limits=True, with_col_aliases=False):
         shape = self._shape(with_limits, with_col_aliases)
-        if shape is None:
+        if shape is not None:
+            key, where_params = shape
+            entry = shapes.get(key)
+            if entry is None:
+                entry = self._kept(with_limits, with_col_aliases, where_params)
+                shapes.put(key, entry)
+            if entry is not _UNCACHEABLE:
+                sql, *columns, repeats = entry
+                self._use_columns(columns)
+                return sql, tuple(where_params) * repeats
+        if not self._relations_along():
             return super().as_sql(with_limits, with_col_aliases)
-        key, where_params = shape
-        entry = shapes.get(key)
-        if entry is _UNCACHEABLE:
-            return super().as_sql(with_limits, with_col_aliases)
-        if entry is None:
-            entry = self._kept(with_limits, with_col_aliases, where_params)
-            shapes.put(key, entry)
-            if entry is _UNCACHEABLE:
-                return super().as_sql(with_limits, with_col_aliases)
-        sql, self.select, self.klass_info, self.annotation_col_map, self.has_extra_select, repeats = entry
-        self.col_count = len(self.select)
-        return sql, tuple(where_params) * repeats
+        # Not kept, but its rows still read the ids they were asked for (their count is left to the caller).
+        compiler = self._along()
+        sql, params = django_compiler.SQLCompiler.as_sql(compiler, with_limits, with_col_aliases)
+        self._use_columns(_columns_of(compiler))
+        return sql, params
 
     def _kept(self, with_limits, with_col_aliases, where_params):
         """What a shape keeps (its statement, columns, and how many times its WHERE's values appear in the
         statement's parameters), or _UNCACHEABLE if its parameters are not just its WHERE clause's."""
-        compiler, repeats = self, 1
+        count = None
         if self._counts_along():
-            count_sql, count_params = self._count_statement()
-            if list(count_params) != list(where_params):
+            count = self._count_statement()
+            if list(count[1]) != list(where_params):
                 return _UNCACHEABLE
-            query = self.query.clone()
-            query.count_along = False
-            # After every column of the rows, so that the model's columns keep their places. The SQL is Django's
-            # own compile of the count, its values parameters.
-            count = RawSQL(count_sql, count_params, output_field=IntegerField())  # noqa: S611
-            query.add_annotation(count, ROWS_COUNTED)
-            compiler, repeats = django_compiler.SQLCompiler(query, self.connection, self.using, self.elide_empty), 2
+        compiler = self._along(count)
         sql, params = django_compiler.SQLCompiler.as_sql(compiler, with_limits, with_col_aliases)
+        repeats = 1 if count is None else 2
         if list(params) != list(where_params) * repeats:
             return _UNCACHEABLE
-        columns = (compiler.select, compiler.klass_info, compiler.annotation_col_map, compiler.has_extra_select)
-        return sql, *columns, repeats
+        return sql, *_columns_of(compiler), repeats
+
+    def _along(self, count=None):
+        """A compiler of this query with the columns read along after the rows' own (so those keep their
+        places): the ids of each asked relation, then the list's count (SQL and parameters) if given."""
+        relations = self._relations_along()
+        if count is None and not relations:
+            return self
+        query = self.query.clone()
+        query.count_along, query.ids_along = False, ()
+        for relation in relations:
+            query.add_annotation(_ids_of(query.model, relation), ids_attribute(relation))
+        if count is not None:
+            # Django's own compile of the count, its values parameters.
+            query.add_annotation(RawSQL(*count, output_field=IntegerField()), ROWS_COUNTED)  # noqa: S611
+        return django_compiler.SQLCompiler(query, self.connection, self.using, self.elide_empty)
+
+    def _use_columns(self, columns):
+        self.select, self.klass_info, self.annotation_col_map, self.has_extra_select = columns
+        self.col_count = len(self.select)
 
     def _counts_along(self) -> bool:
-        return getattr(self.query, "count_along", False) and not self.query.annotations  # not a count itself
+        return getattr(self.query, "count_along", False) and self.query.default_cols  # model rows, not a count
+
+    def _relations_along(self) -> tuple:
+        # Model rows only: a count, values() or exists() selects other columns.
+        return getattr(self.query, "ids_along", ()) if self.query.default_cols else ()
 
     def _count_statement(self):
         """`SELECT COUNT(*)` over this query's rows without its limits, as QuerySet.count() would write it."""
@@ -155,6 +203,7 @@ class SQLCompiler(django_compiler.SQLCompiler):
             query.model,
             counting,
             self._counts_along(),
+            self._relations_along(),
             tuple(
                 (alias, join.identity, getattr(join, "join_type", None), getattr(join, "nullable", None))
                 for alias, join in query.alias_map.items()
@@ -170,6 +219,10 @@ class SQLCompiler(django_compiler.SQLCompiler):
             where_sql,
         )
         return key, where_params
+
+
+def _columns_of(compiler):
+    return compiler.select, compiler.klass_info, compiler.annotation_col_map, compiler.has_extra_select
 
 
 def _frozen(select_related):
