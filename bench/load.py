@@ -12,6 +12,10 @@ defaults; each figure is the median over the rounds. Rate limits are off unless 
 
 The lookups: an application by slug, the environments of an application, an environment's successful
 backups (newest first, as `appctl backups latest` asks: one page of 1), and the parts of a backup.
+
+Beside each rate, the CPU time a request cost the server's processes and the database's (PostgreSQL's
+processes; SQLite works inside the server), read from /proc around each wrk run. Under 200 clients the two
+cores are saturated, so these are what a rate is made of, and they vary far less between runs than rates.
 """
 
 import argparse
@@ -108,6 +112,37 @@ def wrk(url: str, token: str | None, seconds: int, connections: int) -> tuple[fl
     return rate, latency_ms("50"), latency_ms("99")
 
 
+def _processes() -> dict[int, tuple[int, str, int]]:
+    """Every process: pid -> (parent pid, name, CPU ticks used so far)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[int(entry.name)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
+    return found
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's process tree and by PostgreSQL's processes."""
+    processes = _processes()
+    tree, grown = {server_pid}, True
+    while grown:
+        children = {pid for pid, (parent, _, _) in processes.items() if parent in tree} - tree
+        tree |= children
+        grown = bool(children)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return {
+        "server": sum(processes[pid][2] for pid in tree if pid in processes) / ticks,
+        "database": sum(used for _, name, used in processes.values() if name == "postgres") / ticks,
+    }
+
+
 def serve(env: dict):
     port = free_port()
     process = subprocess.Popen(
@@ -168,8 +203,12 @@ def main() -> None:
                 wrk(targets["application by slug"], token, 2, 8)  # warm up
                 for name, url in targets.items():
                     for clients in args.clients:
+                        before = cpu_seconds(process.pid)
                         measured = wrk(url, None if name.startswith("API root") else token, args.seconds, clients)
-                        results.setdefault((str(tree), name, clients), []).append(measured)
+                        after = cpu_seconds(process.pid)
+                        served = measured[0] * args.seconds
+                        cpu = tuple(1000 * (after[part] - before[part]) / served for part in ("server", "database"))
+                        results.setdefault((str(tree), name, clients), []).append((*measured, *cpu))
             finally:
                 process.terminate()
                 process.wait(timeout=30)
@@ -178,14 +217,20 @@ def main() -> None:
     print(f"{database}, rate limits {args.rate_limits}, median of {args.rounds} rounds of {args.seconds} s")
     for tree, _, _ in prepared:
         print(f"\n{tree}")
-        print(f"{'request':34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'% of root':>9}")
+        print(
+            f"{'request':34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'% of root':>9}"
+            f" {'server CPU ms/req':>17} {'database':>8}"
+        )
         for clients in args.clients:
             root = statistics.median(r[0] for r in results[(str(tree), "API root (no token)", clients)])
             for (run_tree, name, count), runs in results.items():
                 if run_tree != str(tree) or count != clients:
                     continue
-                rate, p50, p99 = (statistics.median(r[i] for r in runs) for i in range(3))
-                print(f"{name:34} {clients:7d} {rate:8.0f} {p50:8.1f} {p99:8.1f} {100 * rate / root:8.0f}%")
+                rate, p50, p99, server, database = (statistics.median(r[i] for r in runs) for i in range(5))
+                print(
+                    f"{name:34} {clients:7d} {rate:8.0f} {p50:8.1f} {p99:8.1f} {100 * rate / root:8.0f}%"
+                    f" {server:17.2f} {database:8.2f}"
+                )
 
 
 if __name__ == "__main__":
