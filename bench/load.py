@@ -113,7 +113,8 @@ def wrk(url: str, token: str | None, seconds: int, connections: int) -> tuple[fl
 
 
 def _processes() -> dict[int, tuple[int, str, int]]:
-    """Every process: pid -> (parent pid, name, CPU ticks used so far)."""
+    """Every process: pid -> (parent pid, name, CPU ticks used so far by it and by its children that ended:
+    PostgreSQL's server process gets the time of the connections' processes that closed)."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -124,7 +125,7 @@ def _processes() -> dict[int, tuple[int, str, int]]:
             continue  # gone meanwhile
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        found[int(entry.name)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
+        found[int(entry.name)] = (int(fields[1]), name, sum(int(ticks) for ticks in fields[11:15]))
     return found
 
 

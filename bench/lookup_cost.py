@@ -1,0 +1,106 @@
+"""CPU and wall time per request of the seed's four lookups and of the public API root, in process: Django's
+WSGI handler called directly (no HTTP server, no other thread), for one tree or several compared like with like.
+
+    [DATABASE_URL=postgres://...] .venv/bin/python bench/lookup_cost.py [--tree PATH ...] [--rounds 2]
+
+Each tree (a checkout's root; default: this one) is seeded as bench/load.py seeds it, in its own data dir and
+database. Each round runs the trees in alternating order, each in a fresh process: 100 warm-up requests per
+request, then 7 blocks of 200 of each in turn; a figure is the lowest block's mean (noise only adds time),
+then the median over rounds. CPU is the process's own; wall adds what it waited for, which on PostgreSQL is
+the database's work and the round trips (SQLite works inside the process: its work is CPU).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from load import SEED, run, tree_environment
+
+MEASURE = """
+import io, json, sys, time
+import django
+django.setup()
+from django.core.handlers.wsgi import WSGIHandler
+
+handler, token = WSGIHandler(), sys.argv[1]
+
+def get(path, auth=True):
+    route, _, query = path.partition("?")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "REMOTE_ADDR": "127.0.0.1",
+               "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1"}
+    if auth:
+        environ["HTTP_AUTHORIZATION"] = f"Token {token}"
+    status = []
+    body = b"".join(handler(environ, lambda code, headers, exc_info=None: status.append(code)))
+    assert status[0].startswith("200"), (path, status, body[:300])
+    return json.loads(body)
+
+app = get("/apps/v3/applications/?slug=app-00042")["results"][0]["uuid"]
+env = get(f"/apps/v3/environments/?application={app}&slug=live")["results"][0]["uuid"]
+latest = f"/apps/v3/backups/?environment={env}&success=SUCCESS&page_size=1"
+requests = {
+    "API root (no token)": ("/apps/v3/", False),
+    "application by slug": ("/apps/v3/applications/?slug=app-00042", True),
+    "environments of an application": (f"/apps/v3/environments/?application={app}", True),
+    "latest successful backup": (latest, True),
+    "parts of a backup": (f"/apps/v3/service-instance-backups/?backup={get(latest)['results'][0]['uuid']}", True),
+}
+for path, auth in requests.values():
+    for _ in range(100):
+        get(path, auth)
+blocks = {name: [] for name in requests}
+for _ in range(7):
+    for name, (path, auth) in requests.items():
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(200):
+            get(path, auth)
+        blocks[name].append(((time.process_time() - cpu) / 0.2, (time.perf_counter() - wall) / 0.2))
+print(json.dumps({name: [min(b[0] for b in runs), min(b[1] for b in runs)] for name, runs in blocks.items()}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tree", action="append", type=Path, help="a checkout to measure (repeat to compare)")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
+
+    prepared = []
+    for index, tree in enumerate(trees):
+        env = tree_environment(tree, index)
+        env.update(APPCONTROL_RATE_LIMIT="0", APPCONTROL_RATE_LIMIT_ANONYMOUS="0")
+        env["DJANGO_SETTINGS_MODULE"] = "appcontrol.settings"
+        run(env, "migrate", "-v0")
+        token = run(env, "shell", "-v0", "-c", SEED).strip().splitlines()[-1]
+        run(env, "scheduler", "--once")  # SQLite's planner statistics, as a serving instance has them
+        if env.get("DATABASE_URL", "").startswith("postgres"):
+            run(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
+        prepared.append((tree, env, token))
+
+    results: dict[tuple, list] = {}
+    for round_number in range(args.rounds):
+        for tree, env, token in prepared if round_number % 2 == 0 else list(reversed(prepared)):
+            measured = subprocess.run(
+                [sys.executable, "-c", MEASURE, token], env=env, check=True, capture_output=True, text=True
+            ).stdout
+            for name, figures in json.loads(measured.strip().splitlines()[-1]).items():
+                results.setdefault((str(tree), name), []).append(figures)
+
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    print(f"{database}, in process, ms per request: lowest of 7 blocks of 200, median of {args.rounds} rounds")
+    for tree, _, _ in prepared:
+        print(f"\n{tree}\n{'request':34} {'CPU ms':>8} {'wall ms':>8}")
+        for (run_tree, name), runs in results.items():
+            if run_tree == str(tree):
+                cpu, wall = (statistics.median(r[i] for r in runs) for i in range(2))
+                print(f"{name:34} {cpu:8.3f} {wall:8.3f}")
+
+
+if __name__ == "__main__":
+    main()
