@@ -86,6 +86,18 @@ def tree_environment(tree: Path, index: int) -> dict:
     return env
 
 
+def seeded(tree: Path, index: int, settings: dict) -> tuple[Path, dict, str]:
+    """(tree, its environment with `settings`, the bench token): a data dir and database of its own, migrated
+    and seeded by the tree's own code, with planner statistics as a serving instance has them."""
+    env = {**tree_environment(tree, index), **settings}
+    run(env, "migrate", "-v0")
+    token = run(env, "shell", "-v0", "-c", SEED).strip().splitlines()[-1]
+    run(env, "scheduler", "--once")  # SQLite's statistics
+    if env.get("DATABASE_URL", "").startswith("postgres"):
+        run(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
+    return tree, env, token
+
+
 def run(env: dict, *args: str) -> str:
     return subprocess.run(
         [sys.executable, "-m", "appcontrol", *args], env=env, check=True, capture_output=True, text=True
@@ -184,15 +196,7 @@ def main() -> None:
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
 
-    prepared = []
-    for index, tree in enumerate(trees):
-        env = {**tree_environment(tree, index), **RATE_LIMITS[args.rate_limits]}
-        run(env, "migrate", "-v0")
-        token = run(env, "shell", "-v0", "-c", SEED).strip().splitlines()[-1]
-        run(env, "scheduler", "--once")  # SQLite's planner statistics, as a serving instance has them
-        if env.get("DATABASE_URL", "").startswith("postgres"):
-            run(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
-        prepared.append((tree, env, token))
+    prepared = [seeded(tree, index, RATE_LIMITS[args.rate_limits]) for index, tree in enumerate(trees)]
 
     results: dict[tuple, list] = {}
     for round_number in range(args.rounds):

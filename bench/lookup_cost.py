@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from load import SEED, run, tree_environment
+from load import RATE_LIMITS, seeded
 
 MEASURE = """
 import io, json, sys, time
@@ -71,17 +71,8 @@ def main() -> None:
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
 
-    prepared = []
-    for index, tree in enumerate(trees):
-        env = tree_environment(tree, index)
-        env.update(APPCONTROL_RATE_LIMIT="0", APPCONTROL_RATE_LIMIT_ANONYMOUS="0")
-        env["DJANGO_SETTINGS_MODULE"] = "appcontrol.settings"
-        run(env, "migrate", "-v0")
-        token = run(env, "shell", "-v0", "-c", SEED).strip().splitlines()[-1]
-        run(env, "scheduler", "--once")  # SQLite's planner statistics, as a serving instance has them
-        if env.get("DATABASE_URL", "").startswith("postgres"):
-            run(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
-        prepared.append((tree, env, token))
+    settings = {**RATE_LIMITS["off"], "DJANGO_SETTINGS_MODULE": "appcontrol.settings"}
+    prepared = [seeded(tree, index, settings) for index, tree in enumerate(trees)]
 
     results: dict[tuple, list] = {}
     for round_number in range(args.rounds):
