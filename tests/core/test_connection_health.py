@@ -63,3 +63,12 @@ def test_a_connection_broken_meanwhile_is_replaced_after_the_window(wrapper):
     wrapper.clock[0] += 1
     _request(wrapper)
     assert wrapper.connection is not old
+
+
+def test_a_request_after_a_failed_one_is_pinged_once_the_window_has_passed(wrapper):
+    _request(wrapper)
+    _request(wrapper, fails=True)  # Django pings at its end, and the connection still works
+    wrapper.clock[0] += 3600
+    pinged = len(wrapper.pings)
+    _request(wrapper)
+    assert len(wrapper.pings) == pinged + 1

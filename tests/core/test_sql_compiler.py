@@ -167,6 +167,7 @@ def test_a_query_that_is_not_kept_is_not_counted_along_and_counts_apart(world):
     assert all(not hasattr(row, ROWS_COUNTED) for row in annotated)
     assert annotated.count() == 2
     assert counted_along(Application.objects.filter(slug="example-application")).count() == 1
+    assert len(counted_along(Application.objects.order_by()).union(Application.objects.order_by())) == 2
 
 
 def _backups_with_parts(world, parts_each=(2, 0, 3)):
@@ -211,6 +212,9 @@ def test_rows_read_the_ids_of_their_relation_along_in_its_order(world):
         assert rows and all(getattr(row, ids_attribute(parts)) == _parts_in_order(row) for row in rows)
     assert sorted(len(getattr(row, ids_attribute(parts))) for row in ids_along(of_env(), parts)) == [0, 2, 3]
     assert ids_along(of_env(), parts).count() == 3
+    # The parts of a union select alike: neither reads along.
+    assert len(ids_along(of_env(), parts).union(of_env())) == 3
+    assert len(counted_along(of_env()).union(Backup.objects.filter(environment=env))) == 3
     assert ids_along(of_env(), parts).exists()
     assert len(ids_along(of_env(), parts).values_list("pk")) == 3
 

@@ -91,6 +91,9 @@ def _ids_of(model, relation: str):
 
 class SQLCompiler(django_compiler.SQLCompiler):
     def as_sql(self, with_limits=True, with_col_aliases=False):
+        # A union, its parts (compiled with column aliases) and subqueries keep their plain columns: the parts
+        # of a union must select alike, and a subquery's columns are its outer query's business.
+        self.reads_along = not (with_col_aliases or self.query.subquery or self.query.combinator)
         shape = self._shape(with_limits, with_col_aliases)
         if shape is not None:
             key, where_params = shape
@@ -145,11 +148,11 @@ class SQLCompiler(django_compiler.SQLCompiler):
         self.col_count = len(self.select)
 
     def _counts_along(self) -> bool:
-        return getattr(self.query, "count_along", False) and self.query.default_cols  # model rows, not a count
+        # Model rows only: a count, values() or exists() selects other columns.
+        return self.reads_along and self.query.default_cols and getattr(self.query, "count_along", False)
 
     def _relations_along(self) -> tuple:
-        # Model rows only: a count, values() or exists() selects other columns.
-        return getattr(self.query, "ids_along", ()) if self.query.default_cols else ()
+        return getattr(self.query, "ids_along", ()) if self.reads_along and self.query.default_cols else ()
 
     def _count_statement(self):
         """`SELECT COUNT(*)` over this query's rows without its limits, as QuerySet.count() would write it."""

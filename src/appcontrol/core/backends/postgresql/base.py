@@ -17,18 +17,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
     # is pinged as before.
     trusted_for_seconds = 0.5
     _healthy_at = -math.inf  # time.monotonic() when a request last ended with this connection working
-
-    def close_if_unusable_or_obsolete(self):
-        # Called as a request starts and as it ends; "checked and no error since" means it was used and worked.
-        if self.connection is not None and self.health_check_done and not self.errors_occurred:
-            self._healthy_at = time.monotonic()
-        super().close_if_unusable_or_obsolete()
+    _used = False  # by the request under way
 
     def close_if_health_check_failed(self):
+        # Called before each cursor of a request; the first call is where Django pings.
         if self.connection is not None and time.monotonic() - self._healthy_at < self.trusted_for_seconds:
             self.health_check_done = True
-            return
-        super().close_if_health_check_failed()
+        else:
+            super().close_if_health_check_failed()
+        self._used = True
+
+    def close_if_unusable_or_obsolete(self):
+        # Called as a request starts and as it ends: only the end of a request that used the connection
+        # without an error vouches for it (after an error, Django's own ping here decides, as before).
+        if self._used and self.connection is not None and not self.errors_occurred:
+            self._healthy_at = time.monotonic()
+        self._used = False
+        super().close_if_unusable_or_obsolete()
 
     def close(self):
         super().close()
