@@ -2,6 +2,8 @@
 
 from django.db.models import QuerySet
 
+from appcontrol.core.narrowing import narrowed
+
 from .models import MANAGING_ROLES, Organisation
 
 
@@ -33,4 +35,4 @@ def visible_organisations(request) -> QuerySet:
 
 def visible(queryset: QuerySet, request, organisation_path: str) -> QuerySet:
     """`queryset` narrowed to objects whose organisation (reached by `organisation_path`) the request sees."""
-    return queryset.filter(**{f"{organisation_path}__in": visible_organisation_ids(request)})
+    return narrowed(queryset, [(f"{organisation_path}__in", visible_organisation_ids(request))])

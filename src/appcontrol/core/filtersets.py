@@ -11,7 +11,10 @@ import copy
 from django import forms
 from django.forms.utils import ErrorDict, ErrorList
 from django.http import QueryDict
+from django_filters import filters as django_filters
 from django_filters import rest_framework as filters
+
+from .narrowing import narrowed
 
 
 class FilterSet(filters.FilterSet):
@@ -64,6 +67,25 @@ class FilterSet(filters.FilterSet):
 
     def filter_queryset(self, queryset):
         self.errors  # noqa: B018 (cleans the values)
+        conditions = []  # (lookup, value) of filters that would just call `filter(lookup=value)`, in order
         for name, value in self._cleaned.items():
-            queryset = self.filters[name].filter(queryset, value)
-        return queryset
+            filter_ = self.filters[name]
+            if _is_plain(filter_, value):
+                if value not in django_filters.EMPTY_VALUES:
+                    conditions.append((f"{filter_.field_name}__{filter_.lookup_expr}", value))
+                continue
+            queryset = filter_.filter(narrowed(queryset, conditions), value)
+            conditions = []
+        return narrowed(queryset, conditions)
+
+
+def _is_plain(filter_, value) -> bool:
+    """Whether the filter, given this value, does nothing but `filter(<field>__<lookup>=value)` when the value
+    is not empty (django-filter's own `Filter.filter`, and `ChoiceFilter.filter` for a value that is not its
+    null choice)."""
+    if filter_.method is not None or filter_.distinct or filter_.exclude:
+        return False
+    own = type(filter_).filter
+    if own is django_filters.Filter.filter:
+        return True
+    return own is django_filters.ChoiceFilter.filter and value != filter_.null_value
