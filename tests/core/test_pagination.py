@@ -1,13 +1,16 @@
+import base64
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from django.core import signing
 from django.utils import timezone
 
 from appcontrol.applications.models import Application
 from appcontrol.applications.services import application_create
 from appcontrol.core.ids import decode_id, encode_id
-from appcontrol.core.pagination import Pagination
+from appcontrol.core.pagination import _SALT, Pagination, _ordering_of
 from tests.conftest import api_url
 
 
@@ -156,6 +159,45 @@ def test_a_tampered_cursor_or_one_from_another_list_is_a_json_400(many_apps):
     assert client.get(api_url("api:application-list", query=urlencode({"cursor": tampered}))).status_code == 400
     elsewhere = client.get(api_url("api:environment-list", query=urlencode({"cursor": cursor})))
     assert elsewhere.status_code == 400
+
+
+def _cursor_of(link):
+    return parse_qs(urlparse(link).query)["cursor"][0]
+
+
+def _payload(cursor):
+    body = cursor.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def test_a_cursor_whose_payload_was_edited_is_a_json_400(many_apps):
+    client = many_apps.client("member")
+    cursor = _cursor_of(client.get(api_url("api:application-list", query="page_size=2")).json()["next"])
+    payload = _payload(cursor)
+    assert payload["d"] == "after" and payload["c"] == 26
+    payload["c"] = 1
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    edited = f"{body}.{cursor.split('.')[1]}"
+    response = client.get(api_url("api:application-list", query=urlencode({"cursor": edited})))
+    assert response.status_code == 400 and "cursor" in response.json()
+
+
+def test_a_cursor_of_the_earlier_format_still_leads_on(many_apps):
+    """Cursors given before an upgrade (Django's signing, the list as its salt) keep working."""
+    client = many_apps.client("member")
+    first = client.get(api_url("api:application-list", query="page_size=2")).json()
+    new_format = _cursor_of(first["next"])
+    ordering = ",".join(
+        ("-" if descending else "") + name for name, descending in _ordering_of(Application.objects.all())
+    )
+    earlier = signing.dumps(_payload(new_format), salt=f"{_SALT}:/apps/v3/applications:{ordering}", compress=True)
+    by_new, by_earlier = (
+        client.get(api_url("api:application-list", query=urlencode({"cursor": cursor, "page_size": 2}))).json()
+        for cursor in (new_format, earlier)
+    )
+    assert by_earlier["results"] == by_new["results"] and by_new["results"][0] != first["results"][0]
+    elsewhere = signing.dumps(_payload(new_format), salt=f"{_SALT}:/apps/v3/environments:{ordering}", compress=True)
+    assert client.get(api_url("api:application-list", query=urlencode({"cursor": elsewhere}))).status_code == 400
 
 
 @pytest.mark.parametrize("size, expected", [("0", 100), ("-3", 100), ("abc", 100), ("1", 1)])

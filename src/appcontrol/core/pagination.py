@@ -13,13 +13,18 @@ and `previous` are cursors too. A numbered page counts its list in its own state
 uses the count only when the page is not the whole list.
 """
 
+import base64
+import binascii
+import json
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core import signing
 from django.db.models import Q, QuerySet
+from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from .sql_compiler import ROWS_COUNTED, counted_along
 
@@ -115,27 +120,35 @@ class Pagination(pagination.PageNumberPagination):
     def _link(self, row, ordering, direction):
         # No list orders by a nullable field (tests/core/test_pagination.py): every value has a place in a range.
         values = [_json_value(_value_of(row, name)) for name, _ in ordering]
-        cursor = signing.dumps({"d": direction, "v": values, "c": self.count}, salt=self._salt(ordering), compress=True)
-        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
-        return replace_query_param(url, self.cursor_query_param, cursor)
+        return self._url_with_cursor(_signed({"d": direction, "v": values, "c": self.count}, self._scope(ordering)))
 
     def _decoded(self, raw_cursor, ordering):
         # Signed for this list and its order: a cursor edited by hand, or taken from another list, is refused.
         try:
-            payload = signing.loads(raw_cursor, salt=self._salt(ordering))
+            payload = _unsigned(raw_cursor, self._scope(ordering))
         except signing.BadSignature:
             raise ValidationError(
                 {self.cursor_query_param: ["Invalid cursor: follow `next` and `previous` as they are given."]}
             ) from None
         return payload["d"], payload["v"], payload["c"]
 
-    def _salt(self, ordering) -> str:
+    def _scope(self, ordering) -> str:
         path = self.request.path.rstrip("/")
         return f"{_SALT}:{path}:{','.join(('-' if desc else '') + name for name, desc in ordering)}"
 
+    def _url_with_cursor(self, cursor: str | None) -> str:
+        """This request's URL without its page number, and with `cursor` (or none)."""
+        query = dict(self.request.query_params.lists())
+        query.pop(self.page_query_param, None)
+        query.pop(self.cursor_query_param, None)
+        if cursor is not None:
+            query[self.cursor_query_param] = [cursor]
+        if not hasattr(self, "_base_url"):  # the host is checked against ALLOWED_HOSTS once a page, not per link
+            self._base_url = self.request.build_absolute_uri(self.request.path)
+        return f"{self._base_url}?{urlencode(sorted(query.items()), doseq=True)}" if query else self._base_url
+
     def _url_without_paging(self):
-        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
-        return remove_query_param(url, self.cursor_query_param)
+        return self._url_with_cursor(None)
 
 
 def _ordering_of(queryset) -> list[tuple[str, bool]]:
@@ -165,6 +178,30 @@ def _beyond(ordering, values, *, after: bool) -> Q:
     first, descending = ordering[0]
     bound = Q(**{f"{first}__{'gte' if (not descending) == after else 'lte'}": values[0]})
     return bound & condition
+
+
+def _signed(payload: dict, scope: str) -> str:
+    """`<payload>.<signature>`, both URL-safe base64: an HMAC of the payload and the list it belongs to (its
+    path and order), under a key derived from SECRET_KEY for cursors only."""
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    return f"{body}.{_signature(body, scope)}"
+
+
+def _signature(body: str, scope: str) -> str:
+    digest = salted_hmac(_SALT, f"{scope}:{body}", algorithm="sha256").digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _unsigned(raw: str, scope: str) -> dict:
+    """The payload of a cursor `_signed` for this scope; signing.BadSignature for anything else."""
+    body, _, signature = raw.rpartition(".")
+    if not body or not constant_time_compare(signature, _signature(body, scope)):
+        # A cursor of the earlier format (Django's signing, the scope as its salt), given before an upgrade.
+        return signing.loads(raw, salt=scope)
+    try:
+        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError):
+        raise signing.BadSignature("Malformed cursor.") from None
 
 
 def _value_of(row, path: str):
