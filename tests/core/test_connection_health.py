@@ -15,6 +15,9 @@ def wrapper(db, monkeypatch):
     """A connection of its own (outside the test's transaction), with a clock and a counted ping."""
     own = connection.copy()
     own.settings_dict["CONN_HEALTH_CHECKS"] = True
+    # Kept however far the clock below moves: an hour on it must not make the connection obsolete (its
+    # CONN_MAX_AGE is counted from the machine's real clock, which may be anywhere near 1000).
+    own.settings_dict["CONN_MAX_AGE"] = None
     own.ensure_connection()
     clock = [1000.0]
     monkeypatch.setattr(base.time, "monotonic", lambda: clock[0])
