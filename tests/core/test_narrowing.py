@@ -9,6 +9,7 @@ from django.db.models import Count
 from django_filters import filters as django_filters
 
 from appcontrol.applications.models import Application, Environment
+from appcontrol.applications.services import application_create
 from appcontrol.backups.models import Backup
 from appcontrol.core import narrowing
 from appcontrol.core.narrowing import narrowed
@@ -148,3 +149,13 @@ def test_lookups_through_a_join_or_a_relation_list_have_no_recipe():
     assert narrowing._recipe(Environment, "backups__success") is None
     assert narrowing._recipe(Backup, "no_such_field") is None
     assert narrowing._recipe(Backup, "notes__isnull") is None
+
+
+def test_a_related_managers_prefetched_rows_are_neither_returned_unfiltered_nor_changed(world):
+    application_create(organisation=world.acme, slug="second", name="Second")
+    organisation = type(world.acme).objects.prefetch_related("applications").get(pk=world.acme.pk)
+    every = [application.slug for application in organisation.applications.all()]
+    assert len(every) > 1
+    only = narrowed(organisation.applications, [("slug", every[0])])
+    assert [application.slug for application in only] == [every[0]]
+    assert [application.slug for application in organisation.applications.all()] == every

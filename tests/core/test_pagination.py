@@ -200,6 +200,15 @@ def test_a_cursor_of_the_earlier_format_still_leads_on(many_apps):
     assert client.get(api_url("api:application-list", query=urlencode({"cursor": elsewhere}))).status_code == 400
 
 
+def test_a_cursor_signed_before_the_secret_key_was_rotated_still_leads_on(many_apps, settings):
+    client = many_apps.client("member")
+    cursor = _cursor_of(client.get(api_url("api:application-list", query="page_size=2")).json()["next"])
+    settings.SECRET_KEY_FALLBACKS, settings.SECRET_KEY = [settings.SECRET_KEY], "a-new-key-" + "x" * 50
+    assert client.get(api_url("api:application-list", query=urlencode({"cursor": cursor}))).status_code == 200
+    settings.SECRET_KEY_FALLBACKS = []
+    assert client.get(api_url("api:application-list", query=urlencode({"cursor": cursor}))).status_code == 400
+
+
 @pytest.mark.parametrize("size, expected", [("0", 100), ("-3", 100), ("abc", 100), ("1", 1)])
 def test_page_size_bounds(many_apps, size, expected):
     body = many_apps.client("member").get(api_url("api:application-list", query=f"page_size={size}")).json()

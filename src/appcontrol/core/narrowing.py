@@ -6,8 +6,8 @@ every call: 40–90 µs for `slug=` or `environment_id=`, against a few for buil
 every list request filters by its caller's organisations and by its query string. The path of a lookup on a
 column of the model's own table (`slug`, `environment_id`, `organisation__in` once the join to the
 organisation is trimmed) is worked out once per model and lookup; such conditions are then added to the
-query as `filter()` would add them. Any other condition (one that needs a join, an annotation's name, a value
-that is an expression or None) goes through `filter()` itself, in its place.
+query as `filter()` would add them. Any other condition (one that needs a join, a value that is an expression
+or None, any condition of an annotated query) goes through `filter()` itself, in its place.
 """
 
 import datetime
@@ -25,13 +25,13 @@ _PLAIN = (str, int, float, bool, uuid.UUID, decimal.Decimal, datetime.date, date
 def narrowed(queryset, conditions):
     """`queryset` (or a manager's) with each `(lookup, value)` of `conditions` applied in order, as chained
     `filter()` calls."""
-    owned = False  # whether `queryset` is a clone of ours that may be changed in place
     if isinstance(queryset, BaseManager):
-        queryset, owned = queryset.get_queryset(), True
+        # Not the manager's queryset itself: a related manager's may be its instance's prefetched rows.
+        queryset = queryset.all()
+    owned = False  # whether `queryset` is a clone of ours that may be changed in place
     for lookup, value in conditions:
         recipe = _recipe(queryset.model, lookup) if _plain(value) else None
-        query = queryset.query
-        if recipe is None or query.is_sliced or query.combinator or lookup.split("__")[0] in query.annotations:
+        if recipe is None or not _builds_alike(queryset):
             queryset, owned = queryset.filter(**{lookup: value}), True
             continue
         if not owned:
@@ -40,6 +40,16 @@ def narrowed(queryset, conditions):
         column = queryset.query._get_col(target, field, queryset.query.get_initial_alias())
         queryset.query.where.add(queryset.query.build_lookup(lookups, column, value), AND)
     return queryset
+
+
+def _builds_alike(queryset) -> bool:
+    """Whether a condition added here is what `filter()` would add: not on a slice or a union (which
+    `filter()` refuses), nor where a name could be an annotation's, nor where a related manager's join is
+    still to be reused by the next filter."""
+    query = queryset.query
+    return not (
+        query.is_sliced or query.combinator or query.annotations or query.filter_is_sticky or queryset._sticky_filter
+    )
 
 
 def _plain(value) -> bool:

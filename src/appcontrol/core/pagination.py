@@ -144,7 +144,8 @@ class Pagination(pagination.PageNumberPagination):
         if cursor is not None:
             query[self.cursor_query_param] = [cursor]
         if not hasattr(self, "_base_url"):  # the host is checked against ALLOWED_HOSTS once a page, not per link
-            self._base_url = self.request.build_absolute_uri(self.request.path)
+            # Django's own form of this request's URL (its path escaped, never taken for another host's).
+            self._base_url = self.request.build_absolute_uri().partition("?")[0]
         return f"{self._base_url}?{urlencode(sorted(query.items()), doseq=True)}" if query else self._base_url
 
     def _url_without_paging(self):
@@ -187,15 +188,17 @@ def _signed(payload: dict, scope: str) -> str:
     return f"{body}.{_signature(body, scope)}"
 
 
-def _signature(body: str, scope: str) -> str:
-    digest = salted_hmac(_SALT, f"{scope}:{body}", algorithm="sha256").digest()[:16]
+def _signature(body: str, scope: str, secret=None) -> str:
+    digest = salted_hmac(_SALT, f"{scope}:{body}", secret=secret, algorithm="sha256").digest()[:16]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _unsigned(raw: str, scope: str) -> dict:
-    """The payload of a cursor `_signed` for this scope; signing.BadSignature for anything else."""
+    """The payload of a cursor `_signed` for this scope (with SECRET_KEY or one of its fallbacks, as Django's
+    signing accepts); signing.BadSignature for anything else."""
     body, _, signature = raw.rpartition(".")
-    if not body or not constant_time_compare(signature, _signature(body, scope)):
+    secrets = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    if not body or not any(constant_time_compare(signature, _signature(body, scope, secret)) for secret in secrets):
         # A cursor of the earlier format (Django's signing, the scope as its salt), given before an upgrade.
         return signing.loads(raw, salt=scope)
     try:
