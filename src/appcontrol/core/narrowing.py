@@ -3,9 +3,9 @@ each condition, without resolving each lookup's path anew.
 
 `filter()` walks a lookup's path through the model's fields (names, joins, then the joins it can trim) on
 every call: 45–75 µs for `slug=`, `environment_id=` or `organisation__in=`, against 15–30 µs with the path
-known, and every list request filters by its caller's organisations and by its query string. The path of a lookup on a
-column of the model's own table (`slug`, `environment_id`, `organisation__in` once the join to the
-organisation is trimmed) is worked out once per model and lookup; such conditions are then added to the
+known, and every list request filters by its caller's organisations and by its query string. The path of a
+lookup on a column of the model's own table (`slug`, `environment_id`, `organisation__in` once the join to
+the organisation is trimmed) is worked out once per model and lookup; such conditions are then added to the
 query as `filter()` would add them. Any other condition (one that needs a join, a value that is an expression
 or None, any condition of an annotated query) goes through `filter()` itself, in its place.
 """

@@ -184,13 +184,17 @@ def _beyond(ordering, values, *, after: bool) -> Q:
 def _signed(payload: dict, scope: str) -> str:
     """`<payload>.<signature>`, both URL-safe base64: an HMAC of the payload and the list it belongs to (its
     path and order), under a key derived from SECRET_KEY for cursors only."""
-    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    body = _unpadded(json.dumps(payload, separators=(",", ":")).encode())
     return f"{body}.{_signature(body, scope)}"
 
 
 def _signature(body: str, scope: str, secret=None) -> str:
-    digest = salted_hmac(_SALT, f"{scope}:{body}", secret=secret, algorithm="sha256").digest()[:16]
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return _unpadded(salted_hmac(_SALT, f"{scope}:{body}", secret=secret, algorithm="sha256").digest()[:16])
+
+
+def _unpadded(data: bytes) -> str:
+    """URL-safe base64 without its `=` padding, which a link would carry percent-encoded."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _unsigned(raw: str, scope: str) -> dict:
