@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from appcontrol.accounts.models import Organisation
+from appcontrol.accounts.ownership import OrganisationOwned
 from appcontrol.core import secret_box
 from appcontrol.core.ids import new_id
 from appcontrol.core.jobs import JobRow
@@ -171,9 +172,10 @@ class LegacyApplicationId(models.Model):
         return str(self.id)
 
 
-class Environment(models.Model):
+class Environment(OrganisationOwned):
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="environments")
+    organisation_from = "application"
     slug = models.CharField(max_length=63, validators=[slug_validator])
     branch = models.CharField(max_length=200, default="main", validators=[branch_validator])
     # A push to the application's hosted repository that changes `branch` deploys the environment.

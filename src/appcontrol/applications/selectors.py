@@ -44,18 +44,18 @@ def applications_visible(request):
 
 
 def environments_visible(request):
-    return visible(Environment.objects, request, "application__organisation")
+    return visible(Environment.objects, request, "organisation")
 
 
 def domains_visible(request):
-    return visible(Domain.objects, request, "environment__application__organisation")
+    return visible(Domain.objects, request, "environment__organisation")
 
 
 def environment_variables_visible(request):
     """Variables with the caller's role in their organisation, which decides who sees secret values."""
     caller_role = Membership.objects.filter(
-        organisation=OuterRef("environment__application__organisation"), user_id=request.user.pk
+        organisation=OuterRef("environment__organisation"), user_id=request.user.pk
     ).values("role")[:1]
-    return visible(EnvironmentVariable.objects, request, "environment__application__organisation").annotate(
+    return visible(EnvironmentVariable.objects, request, "environment__organisation").annotate(
         caller_role=Subquery(caller_role)
     )

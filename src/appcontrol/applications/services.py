@@ -126,7 +126,7 @@ def _refuse_beyond_environment_limit(organisation: Organisation, adding: int = 1
     limit = organisation.environment_limit
     if limit is None:
         limit = settings.APPCONTROL_ENVIRONMENT_LIMIT
-    if limit and Environment.objects.filter(application__organisation=organisation).count() + adding > limit:
+    if limit and Environment.objects.filter(organisation=organisation).count() + adding > limit:
         raise ApplicationError(ENVIRONMENT_LIMIT_MESSAGE)
 
 

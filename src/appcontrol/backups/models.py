@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from appcontrol.accounts.ownership import OrganisationOwned
 from appcontrol.applications.models import Environment
 from appcontrol.core.ids import new_id
 from appcontrol.core.jobs import JobFields, JobRow
@@ -34,7 +35,7 @@ def outcome_of(errors_per_part: list[list[str]]) -> str:
     return Outcome.FAILURE if failed == len(errors_per_part) else Outcome.PARTIAL
 
 
-class Backup(JobRow):
+class Backup(OrganisationOwned, JobRow):
     """One backup of an environment: a service-instance backup per service instance.
 
     `state` is COMPLETED whatever the outcome; `success` tells the outcome.
@@ -42,6 +43,7 @@ class Backup(JobRow):
 
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="backups")
+    organisation_from = "environment"
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     notes = models.TextField(blank=True)
     state = models.CharField(max_length=16, choices=BackupState.choices, default=BackupState.WORKING)
@@ -64,14 +66,15 @@ class Backup(JobRow):
         return f"backup {self.pk} of {self.environment_id}"
 
 
-class ServiceInstanceBackup(JobFields):
+class ServiceInstanceBackup(OrganisationOwned, JobFields):
     uuid = models.UUIDField(primary_key=True, default=new_id, editable=False)
     backup = models.ForeignKey(Backup, on_delete=models.CASCADE, related_name="service_instance_backups")
-    # The backup's environment, copied so the organisation scope and the `environment` filter of this,
-    # the biggest list, use an index instead of a join through every backup.
+    # The backup's environment, copied so the `environment` filter of this, the biggest list, uses an index
+    # instead of a join through every backup.
     environment = models.ForeignKey(
         Environment, on_delete=models.CASCADE, related_name="service_instance_backups", db_index=False, editable=False
     )
+    organisation_from = "environment"
     service_instance = models.ForeignKey(ServiceInstance, null=True, on_delete=models.SET_NULL, related_name="backups")
     service_type = models.CharField(max_length=16, choices=ServiceType.choices)
     engine = models.CharField(max_length=16)

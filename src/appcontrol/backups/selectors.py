@@ -15,16 +15,16 @@ from .models import (
 
 
 def backups_visible(request):
-    backups = visible(Backup.objects, request, "environment__application__organisation")
+    backups = visible(Backup.objects, request, "organisation")
     return ids_along(backups, "service_instance_backups")
 
 
 def service_instance_backups_visible(request):
-    return visible(ServiceInstanceBackup.objects, request, "environment__application__organisation")
+    return visible(ServiceInstanceBackup.objects, request, "organisation")
 
 
 def backup_downloads_visible(request):
-    downloads = visible(BackupDownload.objects, request, "backup__environment__application__organisation")
+    downloads = visible(BackupDownload.objects, request, "backup__organisation")
     return ids_along(downloads, "items")
 
 
@@ -32,15 +32,15 @@ def backup_download_items_visible(request):
     return visible(
         BackupDownloadServiceInstance.objects,
         request,
-        "backup_download__backup__environment__application__organisation",
+        "backup_download__backup__organisation",
     ).select_related("service_instance_backup__backup__environment")
 
 
 def backup_restores_visible(request):
-    return visible(BackupRestore.objects, request, "backup__environment__application__organisation").prefetch_related(
+    return visible(BackupRestore.objects, request, "backup__organisation").prefetch_related(
         Prefetch("service_instance_restores", queryset=ServiceInstanceRestore.objects.all())
     )
 
 
 def backup_schedules_visible(request):
-    return visible(BackupSchedule.objects, request, "environment__application__organisation")
+    return visible(BackupSchedule.objects, request, "environment__organisation")

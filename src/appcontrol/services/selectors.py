@@ -10,4 +10,4 @@ def services_available(request):
 
 
 def service_instances_visible(request):
-    return visible(ServiceInstance.objects, request, "environment__application__organisation").select_related("service")
+    return visible(ServiceInstance.objects, request, "environment__organisation").select_related("service")
