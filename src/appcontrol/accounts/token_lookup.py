@@ -92,11 +92,10 @@ def _plan(vendor: str) -> _Plan:
     )
     membership = f"{table(Membership)} m3 WHERE m3.{column(Membership, 'user')} = t.{column(AccessToken, 'user')}"
     organisation_id = f"m3.{column(Membership, 'organisation')}"
-    # The organisations the account belongs to, as one text column: visibility then needs no subquery. Not on
-    # SQLite: given a literal list, its planner walks each environment's rows and sorts them all instead of
-    # reading the list's index in order (measured: 0.43 s instead of 0.02 s for a page of 1 000 000 backups).
+    # The organisations the account belongs to, as one text column: visibility then needs no subquery.
     listed = {
         "postgresql": f", (SELECT string_agg({organisation_id}::text, ',') FROM {membership})",  # noqa: S608
+        "sqlite": f", (SELECT group_concat({organisation_id}, ',') FROM {membership})",  # noqa: S608
     }.get(vendor, "")
     sql = (
         f"SELECT {', '.join(columns)}, ({lowest_rate_limit}){listed}"  # noqa: S608
