@@ -11,18 +11,19 @@ in full and kept only if its parameters are exactly its WHERE clause's, so that 
 runs the kept statement with its own WHERE clause's parameters. Everything else is compiled as Django
 always does.
 
-A page of such a query can also count its whole list in the same statement (`counted_along`), and on
-PostgreSQL each row can read the ids of its rows in a reverse relation along (`ids_along`): one statement,
-where a page, its count and a prefetch of those ids were three, each built by the ORM for every request.
+A page of such a query can also count its whole list in the same statement (`counted_along`), and each
+row can read the ids of its rows in a reverse relation along (`ids_along`): one statement, where a page, its
+count and a prefetch of those ids were three, each built by the ORM for every request.
 
 The database backends in `appcontrol.core.backends` (Django's own, with this compiler) use it.
 """
 
+import json
 import threading
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
-from django.db.models import Count, IntegerField, OuterRef, Prefetch
+from django.db.models import Count, F, Field, Func, IntegerField, OuterRef, Prefetch, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import compiler as django_compiler
 
@@ -65,10 +66,10 @@ def counted_along(queryset):
 
 def ids_along(queryset, relation: str):
     """The queryset, each row reading the primary keys of its rows in `relation` (a reverse foreign key), in
-    that model's order: on PostgreSQL as a list in `ids_attribute(relation)`, read by the row's own statement
-    (an array); elsewhere prefetched in one more query (SQLite before 3.44 cannot order an aggregate)."""
+    that model's order, as a list in `ids_attribute(relation)` read by the row's own statement (PostgreSQL,
+    SQLite); on other databases prefetched in one more query."""
     related = queryset.model._meta.get_field(relation)
-    if connections[queryset.db].vendor != "postgresql":
+    if connections[queryset.db].vendor not in _IDS_OF:
         model = related.related_model
         only = model._default_manager.only(model._meta.pk.name, related.field.name)
         return queryset.prefetch_related(Prefetch(relation, queryset=only))
@@ -81,12 +82,44 @@ def ids_attribute(relation: str) -> str:
     return f"{relation}_ids"
 
 
-def _ids_of(model, relation: str):
-    from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL's own: imported where used
-
+def _ids_of(model, relation: str, vendor: str):
     related = model._meta.get_field(relation)
     rows = related.related_model._default_manager.filter(**{related.field.name: OuterRef("pk")})
-    return ArraySubquery(rows.order_by(*related.related_model._meta.ordering).values("pk"))
+    return _IDS_OF[vendor](rows, related.related_model._meta.ordering)
+
+
+def _array_of_ids(rows, ordering):
+    from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL's own: imported where used
+
+    return ArraySubquery(rows.order_by(*ordering).values("pk"))
+
+
+def _json_of_ids(rows, ordering):
+    """SQLite before 3.44 cannot order an aggregate: each row's sort key and id, as a JSON list, put in order
+    by `_OrderedIds` (the same values SQLite would compare, compared alike)."""
+    keys = [F(name.lstrip("-")) for name in ordering]
+    pairs = Func(*keys, F("pk"), function="json_array", output_field=TextField())
+    # An aggregate Django does not know for one: no GROUP BY, so a row without related rows reads `[]`.
+    listed = rows.order_by().annotate(ids_along=Func(pairs, function="json_group_array", output_field=TextField()))
+    return Subquery(listed.values("ids_along"), output_field=_OrderedIds(rows.model, ordering))
+
+
+class _OrderedIds(Field):
+    """The ids of a JSON list of `[sort key..., id]`, in `ordering` (NULL first, as SQLite sorts ascending)."""
+
+    def __init__(self, model, ordering):
+        super().__init__()
+        self.id_field, self.ordering = model._meta.pk, ordering
+
+    def from_db_value(self, value, expression, connection):
+        rows = json.loads(value) if value else []
+        for position in reversed(range(len(self.ordering))):  # a stable sort a key at a time, the last first
+            descending = self.ordering[position].startswith("-")
+            rows.sort(key=lambda row, at=position: (row[at] is not None, row[at]), reverse=descending)
+        return [self.id_field.to_python(row[-1]) for row in rows]
+
+
+_IDS_OF = {"postgresql": _array_of_ids, "sqlite": _json_of_ids}
 
 
 class SQLCompiler(django_compiler.SQLCompiler):
@@ -137,7 +170,7 @@ class SQLCompiler(django_compiler.SQLCompiler):
         query = self.query.clone()
         query.count_along, query.ids_along = False, ()
         for relation in relations:
-            query.add_annotation(_ids_of(query.model, relation), ids_attribute(relation))
+            query.add_annotation(_ids_of(query.model, relation, self.connection.vendor), ids_attribute(relation))
         if count is not None:
             # Django's own compile of the count, its values parameters.
             query.add_annotation(RawSQL(*count, output_field=IntegerField()), ROWS_COUNTED)  # noqa: S611
