@@ -16,8 +16,10 @@ from appcontrol.applications.models import Application, Environment
 from appcontrol.applications.services import application_create
 from appcontrol.backups.models import Backup, ServiceInstanceBackup
 from appcontrol.core import sql_compiler
+from appcontrol.core.ids import decode_id, encode_id
 from appcontrol.core.sql_compiler import ROWS_COUNTED, SQLCompiler, counted_along, ids_along, ids_attribute, shapes
 from appcontrol.services.models import Service, ServiceInstance
+from tests.conftest import api_url
 
 
 def _django(queryset):
@@ -224,3 +226,17 @@ def test_rows_read_the_ids_of_their_relation_along_in_its_order(world):
     assert len(counted_along(unordered).union(unordered)) == 3
     assert ids_along(of_env(), parts).exists()
     assert len(ids_along(of_env(), parts).values_list("pk")) == 3
+
+
+def test_a_numbered_page_after_an_offset_prefetches_the_ids_instead_of_reading_them_for_every_skipped_row(world):
+    env, backups = _backups_with_parts(world)
+    client = world.client("member")
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(api_url("api:backup-list", query=f"page_size=1&page={page}")).json()
+        (row,) = body["results"]
+        backup = Backup.objects.get(pk=decode_id(row["uuid"]))
+        assert row["service_instance_backups"] == [encode_id(pk) for pk in _parts_in_order(backup)]
+        page_statement = next(query["sql"] for query in captured if "backups_backup" in query["sql"])
+        reads_along = "ARRAY(" in page_statement or "json_group_array" in page_statement
+        assert reads_along == (page == 1), page_statement  # after an OFFSET, a prefetch of the page's rows

@@ -4,7 +4,8 @@ An environment belongs to its application's organisation, a backup and its parts
 through those relations, every list of the busiest kinds joined two or three tables for visibility alone, on
 every request. These rows keep the organisation's id in a column of their own, copied from the object they
 belong to when they are created and never written afterwards: an application's organisation and a row's
-parent are fixed once created (the API offers no way to change them, the admin shows them read-only).
+parent are fixed once created. The API offers no way to change them, the admin shows them read-only, and
+here saving a row moved to another parent, or an update or upsert that would move rows, is refused.
 """
 
 from django.db import models
@@ -12,9 +13,14 @@ from django.db import models
 
 class OrganisationOwnedQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
+        _refuse_moving(self.model, kwargs.get("update_fields") or ())
         objs = list(objs)
         _fill_organisations(self.model, [obj for obj in objs if obj._state.adding])
         return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        _refuse_moving(self.model, kwargs)
+        return super().update(**kwargs)
 
 
 class OrganisationOwned(models.Model):
@@ -33,13 +39,33 @@ class OrganisationOwned(models.Model):
     def save(self, *args, **kwargs):
         if self._state.adding:
             _fill_organisations(type(self), [self])
+        else:
+            loaded = self.__dict__.get("_parent_id_as_loaded")
+            if loaded is not None and self.__dict__.get(_parent_field(type(self)).attname) != loaded:
+                _refuse_moving(type(self), [self.organisation_from])
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        row = super().from_db(db, field_names, values, **kwargs)
+        row._parent_id_as_loaded = row.__dict__.get(_parent_field(cls).attname)  # None if deferred
+        return row
+
+
+def _parent_field(model):
+    return model._meta.get_field(model.organisation_from)
+
+
+def _refuse_moving(model, field_names) -> None:
+    parent = _parent_field(model)
+    if {parent.name, parent.attname, "organisation", "organisation_id"}.intersection(field_names):
+        raise ValueError(f"{model.__name__}: its {parent.name} and organisation are fixed once created")
 
 
 def _fill_organisations(model, objs) -> None:
     """Sets each new row's organisation from its parent's: the cached parent's where it is loaded, else one
     query for all of them. A row given an organisation other than its parent's is refused."""
-    parent_field = model._meta.get_field(model.organisation_from)
+    parent_field = _parent_field(model)
     organisation_of = {
         obj.pk: obj.organisation_id
         for obj in (parent_field.get_cached_value(row) for row in objs if parent_field.is_cached(row))

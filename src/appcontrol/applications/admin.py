@@ -1,21 +1,13 @@
 from django.contrib import admin
 
+from appcontrol.core.admin_ownership import OwnerFixedOnceCreated
+
 from .models import Application, Domain, Environment, Region
 
 
 class EnvironmentInline(admin.TabularInline):
     model = Environment
     extra = 0
-
-
-class OwnerFixedOnceCreated:
-    """The owner an object was created under stays: rows below it carry its organisation (accounts.ownership)."""
-
-    owner_field: str
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return [*fields, self.owner_field] if obj is not None else fields
 
 
 @admin.register(Application)
@@ -42,6 +34,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(OwnerFixedOnceCreated, admin.ModelAdmin):
+    owner_field = "environment"
     list_display = ["domain", "environment", "is_primary"]
     search_fields = ["domain"]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from appcontrol.core.admin_ownership import OwnerFixedOnceCreated
+
 from .models import Backup, BackupRestore, BackupSchedule, ServiceInstanceBackup, ServiceInstanceRestore
 
 JOB_FIELDS = ["queued_at", "started_at", "ended_at", "heartbeat_at"]
@@ -52,7 +54,8 @@ class BackupRestoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(BackupSchedule)
-class BackupScheduleAdmin(admin.ModelAdmin):
+class BackupScheduleAdmin(OwnerFixedOnceCreated, admin.ModelAdmin):
+    owner_field = "environment"
     list_display = ["environment", "enabled", "hour", "keep_daily", "keep_weekly", "keep_monthly", "last_run_at"]
     list_filter = ["enabled"]
     list_select_related = ["environment__application"]

@@ -74,7 +74,7 @@ class ServiceInstanceBackup(OrganisationOwned, JobFields):
     environment = models.ForeignKey(
         Environment, on_delete=models.CASCADE, related_name="service_instance_backups", db_index=False, editable=False
     )
-    organisation_from = "environment"
+    organisation_from = "backup"
     service_instance = models.ForeignKey(ServiceInstance, null=True, on_delete=models.SET_NULL, related_name="backups")
     service_type = models.CharField(max_length=16, choices=ServiceType.choices)
     engine = models.CharField(max_length=16)

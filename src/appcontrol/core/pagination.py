@@ -26,7 +26,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from .sql_compiler import ROWS_COUNTED, counted_along
+from .sql_compiler import ROWS_COUNTED, counted_along, ids_prefetched_instead
 
 _SALT = "appcontrol.core.pagination.cursor"
 
@@ -92,6 +92,8 @@ class Pagination(pagination.PageNumberPagination):
         if number < 1:
             raise NotFound("Invalid page.")
         offset = (number - 1) * size
+        if offset:
+            queryset = ids_prefetched_instead(queryset)
         rows = list(counted_along(queryset)[offset : offset + size + 1])
         if number > 1 and not rows:
             raise NotFound("Invalid page.")  # past the end of the list

@@ -12,7 +12,10 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
     list_filter = ["type", "service_status", "service"]
     search_fields = ["environment__application__slug", "prefix"]
     list_select_related = ["environment__application", "service"]
-    readonly_fields = ["resource", "errors", "service_status", "queued_at", "started_at", "ended_at", "heartbeat_at"]
+    # The environment stays the one it was provisioned for: its organisation decides who sees the instance.
+    readonly_fields = [
+        "environment", "resource", "errors", "service_status", "queued_at", "started_at", "ended_at", "heartbeat_at"
+    ]  # fmt: skip
 
     def has_add_permission(self, request):
         return False
