@@ -371,8 +371,8 @@ def backup_restore_create(
                 "The backed-up service instance no longer exists; name a target service_instance.",
                 "service_instance_restores",
             )
-        organisation_id = backup.environment.application.organisation_id
-        if target.environment.application.organisation_id != organisation_id:
+        organisation_id = backup.organisation_id
+        if target.environment.organisation_id != organisation_id:
             raise BackupError("The target must be in the backup's organisation.", "service_instance_restores")
         if target.environment.slug == "live" and user is not None and not manages_organisation(user, organisation_id):
             raise NotAllowed("Only an owner or admin of the organisation may restore into live.")
@@ -466,7 +466,7 @@ def backup_schedule_save(*, environment, schedule: BackupSchedule | None, change
     if schedule is not None:
         retention = {name: value for name, value in retention.items() if getattr(schedule, name) != value}
     if retention and environment.slug == "live" and user is not None:
-        if not manages_organisation(user, environment.application.organisation_id):
+        if not manages_organisation(user, environment.organisation_id):
             raise NotAllowed("Only an owner or admin of the organisation may change the retention of live.")
     schedule = schedule or BackupSchedule(environment=environment)
     for name, value in changes.items():

@@ -100,7 +100,7 @@ class EnvironmentViewSet(ApiModelViewSet):
         return environments_visible(self.request).select_related("application")
 
     def get_organisation_id(self, environment):
-        return environment.application.organisation_id
+        return environment.organisation_id
 
     def perform_destroy(self, instance):
         services.environment_delete(environment=instance)

@@ -70,7 +70,7 @@ class BackupViewSet(
         return backups_visible(self.request).select_related("environment__application")
 
     def get_organisation_id(self, backup):
-        return backup.environment.application.organisation_id
+        return backup.organisation_id
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -234,7 +234,7 @@ class BackupScheduleViewSet(ApiModelViewSet):
         return backup_schedules_visible(self.request).select_related("environment__application")
 
     def get_organisation_id(self, schedule):
-        return schedule.environment.application.organisation_id
+        return schedule.environment.organisation_id
 
     def perform_create(self, serializer):
         data = serializer.validated_data

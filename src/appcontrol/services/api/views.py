@@ -46,7 +46,7 @@ class ServiceInstanceViewSet(
         return service_instances_visible(self.request)
 
     def get_organisation_id(self, instance):
-        return instance.environment.application.organisation_id
+        return instance.environment.organisation_id
 
     def perform_destroy(self, instance):
         services.service_instance_delete(instance=instance)
