@@ -1,11 +1,14 @@
 """`appcontrol serve`: migrate, then run the web server and the background worker together."""
 
+import errno
 import json
+import socket
 import sys
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from gunicorn.util import parse_address
 
 from appcontrol.core.supervisor import Program, Supervisor
 from appcontrol.runtime.caddy import bootstrap_configuration, caddy_binary, caddy_environment, version_problem
@@ -25,6 +28,41 @@ def router_argv() -> list[str]:
     config = directory / "caddy.json"
     config.write_text(json.dumps(bootstrap_configuration(str(settings.APPCONTROL_ROUTER_ADMIN_SOCKET))))
     return [binary, "run", "--config", str(config)]
+
+
+def listening_options(bind: str, workers: int) -> list[str]:
+    """gunicorn's options for how its processes listen on `bind`.
+
+    Every process listens on a socket of its own (SO_REUSEPORT), so the kernel spreads new connections
+    evenly over them. On one shared socket, whichever process is awake first accepts: a burst of kept-alive
+    connections (a proxy's pool, a load test) can all land on one process and stay there, leaving the other
+    cores idle at half the throughput. The cost: connections still waiting in a process's queue when it
+    exits are refused, which only happens when a process dies or is restarted.
+    """
+    address = parse_address(bind)
+    if workers < 2 or not isinstance(address, tuple) or address[1] == 0:
+        return []  # one process; a unix socket or an inherited descriptor; a port each process would choose
+    refuse_if_in_use(bind, *address)
+    return ["--reuse-port"]
+
+
+def refuse_if_in_use(bind: str, host: str, port: int) -> None:
+    """With SO_REUSEPORT, a second server started on the same port by the same user would silently share
+    its connections: refuse to start instead, as a server on one shared socket would."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise CommandError(f"Cannot listen on {bind}: {error.strerror}.") from None
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(f"Cannot listen on {bind}: another server is listening there.") from None
+            raise CommandError(f"Cannot listen on {bind}: {error.strerror}.") from None
 
 
 class Command(BaseCommand):
@@ -75,6 +113,7 @@ class Command(BaseCommand):
             # gunicorn's 2 s default the server closes it just as the next request goes out.
             "--keep-alive",
             "75",
+            *listening_options(bind, workers),
         ]
         programs = [Program("web server", web_server, essential=True)]
         if settings.APPCONTROL_ROUTER == "embedded":
