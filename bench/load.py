@@ -16,6 +16,8 @@ backups (newest first, as `appctl backups latest` asks: one page of 1), and the 
 Beside each rate, the CPU time a request cost the server's processes and the database's (PostgreSQL's
 processes; SQLite works inside the server), read from /proc around each wrk run. Under 200 clients the two
 cores are saturated, so these are what a rate is made of, and they vary far less between runs than rates.
+"least busy process": over the rounds, the lowest CPU of the least busy web process as a share of the
+busiest's in the same run; far under 100 % means the connections were not spread over the processes.
 """
 
 import argparse
@@ -142,7 +144,8 @@ def _processes() -> dict[int, tuple[int, str, int]]:
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the server's process tree and by PostgreSQL's processes."""
+    """CPU seconds used so far by the server's process tree, by PostgreSQL's processes, and by each of the
+    tree's gunicorn processes (`web <pid>`)."""
     processes = _processes()
     tree, grown = {server_pid}, True
     while grown:
@@ -150,10 +153,29 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
         tree |= children
         grown = bool(children)
     ticks = os.sysconf("SC_CLK_TCK")
-    return {
+    used = {
         "server": sum(processes[pid][2] for pid in tree if pid in processes) / ticks,
         "database": sum(used for _, name, used in processes.values() if name == "postgres") / ticks,
     }
+    masters = {pid for pid in tree if "gunicorn" in _command_line(pid)}
+    for pid in tree:
+        if processes[pid][0] in masters:  # a web process: a child of gunicorn's master
+            used[f"web {pid}"] = processes[pid][2] / ticks
+    return used
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    except OSError:
+        return ""  # gone meanwhile
+
+
+def least_busy_share(before: dict[str, float], after: dict[str, float]) -> float:
+    """The least busy web process's CPU as a share of the busiest one's over a run: near 1 when connections
+    are spread evenly over the processes, near 0 when one process serves them all."""
+    spent = [after[name] - before.get(name, 0.0) for name in after if name.startswith("web ")]
+    return min(spent) / max(spent) if len(spent) > 1 and max(spent) > 0 else 1.0
 
 
 def serve(env: dict):
@@ -213,7 +235,8 @@ def main() -> None:
                         after = cpu_seconds(process.pid)
                         served = measured[0] * args.seconds
                         cpu = tuple(1000 * (after[part] - before[part]) / served for part in ("server", "database"))
-                        results.setdefault((str(tree), name, clients), []).append((*measured, *cpu))
+                        balance = least_busy_share(before, after)
+                        results.setdefault((str(tree), name, clients), []).append((*measured, *cpu, balance))
             finally:
                 process.terminate()
                 process.wait(timeout=30)
@@ -224,7 +247,7 @@ def main() -> None:
         print(f"\n{tree}")
         print(
             f"{'request':34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'% of root':>9}"
-            f" {'server CPU ms/req':>17} {'database':>8}"
+            f" {'server CPU ms/req':>17} {'database':>8} {'least busy process':>18}"
         )
         for clients in args.clients:
             root = statistics.median(r[0] for r in results[(str(tree), "API root (no token)", clients)])
@@ -232,9 +255,10 @@ def main() -> None:
                 if run_tree != str(tree) or count != clients:
                     continue
                 rate, p50, p99, server, database = (statistics.median(r[i] for r in runs) for i in range(5))
+                balance = min(r[5] for r in runs)
                 print(
                     f"{name:34} {clients:7d} {rate:8.0f} {p50:8.1f} {p99:8.1f} {100 * rate / root:8.0f}%"
-                    f" {server:17.2f} {database:8.2f}"
+                    f" {server:17.2f} {database:8.2f} {100 * balance:17.0f}%"
                 )
 
 
