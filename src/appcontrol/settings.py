@@ -250,6 +250,9 @@ APPCONTROL_SCHEDULER_INTERVAL_SECONDS = _env_int("APPCONTROL_SCHEDULER_INTERVAL_
 APPCONTROL_JOB_STALE_SECONDS = _env_int("APPCONTROL_JOB_STALE_SECONDS", 60)
 # Writing last_used_at on every request would turn each read into a write.
 APPCONTROL_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
+# Reads take their caller from memory when this process looked the token up before, and verify it in the
+# statement that reads their page (accounts/caller_cache.py; PostgreSQL). Off: every request looks it up.
+APPCONTROL_REMEMBER_CALLERS = _env_bool("APPCONTROL_REMEMBER_CALLERS", True)
 
 # Deployments. The container engine releases run on: APPCONTROL_DOCKER_HOST, else DOCKER_HOST, else the
 # default socket when it exists; empty: deployments fail at once, saying so. "docker" (one host) or "swarm".

@@ -1,6 +1,7 @@
 """A list costs the same number of queries whatever its page size: no N+1.
 
-Counts are pinned for any page: authentication (1: the token with its user), the rate limit's counter (1:
+Counts are pinned for any page: authentication (1: the token with its user, or on PostgreSQL the check of
+a caller the process remembers, made before the counter is written), the rate limit's counter (1:
 one upsert, when the counters are in the database rather than Redis) and the page (1), whose statement also
 counts the list; the organisation list's role of the caller is a subquery inside the page's query. A list
 whose query has annotations of its own is counted by a query apart when its first page is full.

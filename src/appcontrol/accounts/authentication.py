@@ -6,8 +6,9 @@ from rest_framework import authentication, exceptions
 
 from appcontrol.core.events import publish
 
+from .caller_cache import remembered, verification
 from .models import AccessToken
-from .token_lookup import token_by_prefix
+from .token_lookup import looked_up
 from .tokens import PREFIX_LENGTH, TOKEN_MARKER, digest_matches, token_prefix
 
 KEYWORDS = (b"token", b"bearer")
@@ -16,7 +17,7 @@ KEYWORDS = (b"token", b"bearer")
 class AccessTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Token <token>` (or `Bearer`); the keyword is case-insensitive."""
 
-    def authenticate(self, request):
+    def authenticate(self, request, *, remember: bool = False):
         # The API's middleware has already authenticated this request (to count it against the account's
         # rate limit): one lookup a request, whatever its outcome.
         django_request = getattr(request, "_request", request)
@@ -33,32 +34,64 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             clear = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        return self.authenticate_token(clear)
+        return self.authenticate_token(clear, remember=remember)
 
-    def authenticate_token(self, clear: str):
+    def authenticate_token(self, clear: str, *, remember: bool = False):
+        """(user, token) for a valid token, else AuthenticationFailed. With `remember`, a caller this process
+        looked up before may be taken from memory: the token then has `owed_verification` (`caller_cache`),
+        which the caller of this method must see through."""
         if not clear.startswith(TOKEN_MARKER) or len(clear) <= PREFIX_LENGTH:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        token = token_by_prefix(token_prefix(clear))
+        prefix = token_prefix(clear)
+        if remember:
+            found = remembered.recall(prefix)
+            token = None if found is None else found.caller()
+            if token is not None and self._valid(clear, token) and not self._use_to_record(token):
+                token.owed_verification = verification(prefix, found)
+                return token.user, token
+            # Not remembered, or not as it could be used without a check: looked up afresh.
+        found = looked_up(prefix)
+        token = None if found is None else found.caller()
+        self._check(clear, token)
+        # A use written down makes the token's row another version than the one looked up: remembered by the
+        # next request's lookup instead.
+        if not self._record_use(token) and remember and found.fingerprint is not None:
+            remembered.remember(prefix, found)
+        return token.user, token
+
+    def _valid(self, clear: str, token: AccessToken) -> bool:
+        try:
+            self._check(clear, token)
+        except exceptions.AuthenticationFailed:
+            return False
+        return True
+
+    def _check(self, clear: str, token: AccessToken | None) -> None:
         if token is None or not digest_matches(clear, token.digest) or token.is_revoked:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.is_expired:
             raise exceptions.AuthenticationFailed("Token has expired.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        self._record_use(token)
-        return token.user, token
 
-    def _record_use(self, token: AccessToken) -> None:
-        now = timezone.now()
+    def _use_to_record(self, token: AccessToken) -> bool:
+        """Whether this use of the token is to be written down (its first, or the first in a while)."""
         resolution = timedelta(seconds=settings.APPCONTROL_TOKEN_LAST_USED_RESOLUTION_SECONDS)
+        return token.last_used_at is None or timezone.now() - token.last_used_at >= resolution
+
+    def _record_use(self, token: AccessToken) -> bool:
+        """Write down this use of the token if it is to be (`_use_to_record`); whether it was."""
+        if not self._use_to_record(token):
+            return False
+        now = timezone.now()
         if token.last_used_at is None:
             # The row decides (a cached token may be stale): only one request is a new token's first use.
             if AccessToken.objects.filter(pk=token.pk, last_used_at__isnull=True).update(last_used_at=now):
                 publish("token.first_used", token_id=token.pk, user_id=token.user_id)
-            token.last_used_at = now
-        elif now - token.last_used_at >= resolution:
+        else:
             AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+        token.last_used_at = now
+        return True
 
     def authenticate_header(self, request):
         return "Token"

@@ -17,6 +17,7 @@ from django.http import JsonResponse
 
 from appcontrol.core.client_address import client_key
 from appcontrol.core.counters import counters
+from appcontrol.core.verification import StaleCaller
 
 from .authentication import token_rate_limit
 
@@ -55,6 +56,8 @@ def quota_consume(request, caller) -> Quota | None:
         return None
     try:
         window = counters().hit(key, WINDOW_SECONDS)
+    except StaleCaller:
+        raise  # the counter was not written: the caller it was for is not current (`accounts.caller_cache`)
     except Exception:  # noqa: BLE001 - see the module's docstring
         logger.exception("Rate limit counter unavailable; serving without counting")
         return None

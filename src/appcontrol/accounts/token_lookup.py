@@ -5,6 +5,11 @@ built once.
 Building SQL is most of what the ORM costs here: about 1 ms a request for this query's joins and subquery,
 against a few hundredths of a millisecond to run it. So the statement is written out once per process, and
 its row becomes model instances through the same converters the ORM applies to each column.
+
+On PostgreSQL the lookup also reads the token's *fingerprint*: which version of each row the lookup read
+(the token's, the account's, the token's organisation's, each membership of the account and its
+organisation's). `caller_fingerprint_sql()` reads it again by itself, so a caller remembered between
+requests (`caller_cache`) can be checked against the database.
 """
 
 import uuid
@@ -23,17 +28,50 @@ class _Part:
     fields: list[Field]
     converters: list[tuple]  # per field: (converters, the column expression they expect)
 
+    @property
+    def attnames(self) -> list[str]:
+        return [field.attname for field in self.fields]
+
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
     parts: tuple[_Part, ...]
     lists_organisations: bool
+    fingerprint_sql: str | None  # SELECT the fingerprint of the token whose prefix is its parameter
+
+
+@dataclass(frozen=True)
+class LookedUp:
+    """What the lookup read, converted, from which `caller()` makes new model instances each time."""
+
+    values: tuple[list | None, ...]  # per part (token, account, organisation or None)
+    member_rate_limit: int | None
+    member_organisation_ids: tuple[uuid.UUID, ...] | None
+    fingerprint: str | None
+
+    def caller(self) -> AccessToken:
+        """The token with `.user`, `.organisation`, `.member_rate_limit` and `.member_organisation_ids` (None
+        where the database cannot list them in one column) set."""
+        token, user, organisation = (
+            None if values is None else part.model.from_db(connection.alias, part.attnames, list(values))
+            for part, values in zip(_plan(connection.vendor).parts, self.values, strict=True)
+        )
+        token.user = user
+        token.organisation = organisation
+        token.member_rate_limit = self.member_rate_limit
+        listed = self.member_organisation_ids
+        token.member_organisation_ids = None if listed is None else list(listed)
+        return token
 
 
 def token_by_prefix(prefix: str) -> AccessToken | None:
-    """The token with this prefix, with `.user`, `.organisation`, `.member_rate_limit` and
-    `.member_organisation_ids` (None where the database cannot list them in one column) set; None if none."""
+    """The token with this prefix (see `LookedUp.caller()`); None if none."""
+    found = looked_up(prefix)
+    return None if found is None else found.caller()
+
+
+def looked_up(prefix: str) -> LookedUp | None:
     plan = _plan(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, [prefix])
@@ -41,19 +79,23 @@ def token_by_prefix(prefix: str) -> AccessToken | None:
     if row is None:
         return None
     values = iter(row)
-    token, user, organisation = (_instance(part, [next(values) for _ in part.fields]) for part in plan.parts)
-    token.user = user
-    token.organisation = organisation
-    token.member_rate_limit = next(values)
+    parts = tuple(_converted(part, [next(values) for _ in part.fields]) for part in plan.parts)
+    rate_limit = next(values)
+    listed = next(values) if plan.lists_organisations else None
+    organisation_ids = None
     if plan.lists_organisations:
-        listed = next(values)
-        token.member_organisation_ids = [uuid.UUID(text) for text in listed.split(",")] if listed else []
-    else:
-        token.member_organisation_ids = None
-    return token
+        organisation_ids = tuple(uuid.UUID(text) for text in listed.split(",")) if listed else ()
+    fingerprint = next(values) if plan.fingerprint_sql else None
+    return LookedUp(parts, rate_limit, organisation_ids, fingerprint)
 
 
-def _instance(part: _Part, raw: list):
+def caller_fingerprint_sql() -> str | None:
+    """`SELECT <fingerprint>` of the token whose prefix is the statement's one parameter (no row if none);
+    None where the database has no digest to compute it with."""
+    return _plan(connection.vendor).fingerprint_sql
+
+
+def _converted(part: _Part, raw: list) -> list | None:
     values = []
     for value, (converters, column) in zip(raw, part.converters, strict=True):
         for convert in converters:
@@ -61,7 +103,7 @@ def _instance(part: _Part, raw: list):
         values.append(value)
     if values[0] is None:  # the organisation of a token that has none (outer join)
         return None
-    return part.model.from_db(connection.alias, [field.attname for field in part.fields], values)
+    return values
 
 
 @cache
@@ -97,11 +139,34 @@ def _plan(vendor: str) -> _Plan:
         "postgresql": f", (SELECT string_agg({organisation_id}::text, ',') FROM {membership})",  # noqa: S608
         "sqlite": f", (SELECT group_concat({organisation_id}, ',') FROM {membership})",  # noqa: S608
     }.get(vendor, "")
-    sql = (
-        f"SELECT {', '.join(columns)}, ({lowest_rate_limit}){listed}"  # noqa: S608
+    tables = (
         f" FROM {table(AccessToken)} t"
         f" JOIN {table(User)} u ON u.{column(User, 'uuid')} = t.{column(AccessToken, 'user')}"
         f" LEFT JOIN {table(Organisation)} o ON o.{org_pk} = t.{column(AccessToken, 'organisation')}"
         f" WHERE t.{column(AccessToken, 'prefix')} = %s"
     )
-    return _Plan(sql, tuple(parts), lists_organisations=bool(listed))
+    fingerprint = None
+    if vendor == "postgresql":
+        # PostgreSQL writes every change to a row as a new version of it, stamped with the transaction that
+        # wrote it (`xmin`) at a place of its own (`ctid`; within one transaction only the place differs).
+        # So the versions of the token's row, its account's, its organisation's, and each membership of the
+        # account with its organisation's (their rate limits) say whether anything read here has changed,
+        # at a fraction of comparing the rows themselves.
+        def version(alias):
+            return f"{alias}.xmin::text || {alias}.ctid::text"
+
+        memberships = (
+            f"SELECT string_agg({version('m4')} || ':' || {version('o4')}, ','"  # noqa: S608
+            f" ORDER BY m4.{quote(Membership._meta.pk.column)})"
+            f" FROM {table(Membership)} m4 JOIN {table(Organisation)} o4"
+            f" ON o4.{org_pk} = m4.{column(Membership, 'organisation')}"
+            f" WHERE m4.{column(Membership, 'user')} = t.{column(AccessToken, 'user')}"
+        )
+        fingerprint = f"concat_ws('/', {version('t')}, {version('u')}, {version('o')}, ({memberships}))"
+    select = f"SELECT {', '.join(columns)}, ({lowest_rate_limit}){listed}" + (f", {fingerprint}" if fingerprint else "")
+    return _Plan(
+        select + tables,
+        tuple(parts),
+        lists_organisations=bool(listed),
+        fingerprint_sql=f"SELECT {fingerprint}{tables}" if fingerprint else None,  # noqa: S608
+    )

@@ -10,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .verification import StaleCaller
+
 logger = logging.getLogger(__name__)
 
 
@@ -40,6 +42,8 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, StaleCaller):
+        return None  # not an error: DRF raises it on, and the API's middleware answers the request anew
     if isinstance(exc, ActionError):
         exc = _action_error(exc)
     elif isinstance(exc, Http404):

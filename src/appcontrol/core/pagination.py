@@ -26,7 +26,8 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from .sql_compiler import ROWS_COUNTED, counted_along, ids_prefetched_instead
+from .sql_compiler import ROWS_COUNTED, counted_along, ids_prefetched_instead, verified_along
+from .verification import verification_of
 
 _SALT = "appcontrol.core.pagination.cursor"
 
@@ -45,6 +46,9 @@ class Pagination(pagination.PageNumberPagination):
         size = self.get_page_size(request)
         ordering = _ordering_of(queryset)
         queryset = queryset.order_by(*(("-" if desc else "") + name for name, desc in ordering))
+        verification = verification_of(request)
+        if verification is not None:  # the caller was remembered: the page's statement checks it along
+            queryset = verified_along(queryset, verification)
         raw_cursor = request.query_params.get(self.cursor_query_param)
         if raw_cursor is not None:
             rows, self.count, has_previous, has_next = self._cursor_page(queryset, ordering, size, raw_cursor)

@@ -11,9 +11,10 @@ in full and kept only if its parameters are exactly its WHERE clause's, so that 
 runs the kept statement with its own WHERE clause's parameters. Everything else is compiled as Django
 always does.
 
-A page of such a query can also count its whole list in the same statement (`counted_along`), and each
-row can read the ids of its rows in a reverse relation along (`ids_along`): one statement, where a page, its
-count and a prefetch of those ids were three, each built by the ORM for every request.
+A page of such a query can also count its whole list in the same statement (`counted_along`), each row
+can read the ids of its rows in a reverse relation along (`ids_along`), and the statement can read the
+fingerprint of the request's caller along (`verified_along`, `core.verification`): one statement, where a
+page, its count, a prefetch of those ids and the caller's token were four, each built for every request.
 
 The database backends in `appcontrol.core.backends` (Django's own, with this compiler) use it.
 """
@@ -26,6 +27,9 @@ from django.db import connections
 from django.db.models import Count, F, Field, Func, IntegerField, OuterRef, Prefetch, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import compiler as django_compiler
+from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE
+
+from .verification import CALLER_FINGERPRINT
 
 MAX_SHAPES = 2048  # per process; a shape is a few kB (its SQL and column list)
 _COUNT_ALL = Count("*").identity  # what QuerySet.count() asks for
@@ -62,6 +66,15 @@ def counted_along(queryset):
     counting = queryset._chain()
     counting.query.count_along = True  # copied with the query, through slicing and filtering
     return counting
+
+
+def verified_along(queryset, verification):
+    """The queryset, its statement also reading the fingerprint of the request's caller, which settles the
+    `Verification` as soon as its first row is read (before anything prefetched for the rows). Only model
+    rows read it; with no rows (or none read), the verification is still owed."""
+    verifying = queryset._chain()
+    verifying.query.verifies_caller = verification  # copied with the query
+    return verifying
 
 
 def ids_along(queryset, relation: str):
@@ -153,12 +166,12 @@ class SQLCompiler(django_compiler.SQLCompiler):
                 entry = self._kept(with_limits, with_col_aliases, where_params)
                 shapes.put(key, entry)
             if entry is not _UNCACHEABLE:
-                sql, *columns, repeats = entry
+                sql, *columns, counts = entry
                 self._use_columns(columns)
-                return sql, tuple(where_params) * repeats
-        if not self._relations_along():
+                return sql, self._parameters(where_params, counts)
+        if not self._relations_along() and not self._verifies():
             return super().as_sql(with_limits, with_col_aliases)
-        # Not kept, but its rows still read the ids they were asked for (their count is left to the caller).
+        # Not kept, but its rows still read what they were asked for (their count is left to the caller).
         compiler = self._along()
         sql, params = django_compiler.SQLCompiler.as_sql(compiler, with_limits, with_col_aliases)
         self._use_columns(_columns_of(compiler))
@@ -174,24 +187,36 @@ class SQLCompiler(django_compiler.SQLCompiler):
                 return _UNCACHEABLE
         compiler = self._along(count)
         sql, params = django_compiler.SQLCompiler.as_sql(compiler, with_limits, with_col_aliases)
-        repeats = 1 if count is None else 2
-        if list(params) != list(where_params) * repeats:
+        counts = count is not None
+        if tuple(params) != self._parameters(where_params, counts):
             return _UNCACHEABLE
-        return sql, *_columns_of(compiler), repeats
+        return sql, *_columns_of(compiler), counts
+
+    def _parameters(self, where_params, counts: bool) -> tuple:
+        """A kept statement's parameters: those of the count read along (its WHERE clause's), the caller's
+        token prefix if its fingerprint is read along, then the WHERE clause's."""
+        verifies = self._verifies()
+        return (*(where_params if counts else ()), *((verifies.prefix,) if verifies else ()), *where_params)
 
     def _along(self, count=None):
         """A compiler of this query with the columns read along after the rows' own (so those keep their
-        places): the ids of each asked relation, then the list's count (SQL and parameters) if given."""
-        relations = self._relations_along()
-        if count is None and not relations:
+        places): the ids of each asked relation, the list's count (SQL and parameters) if given, then the
+        caller's fingerprint if asked."""
+        relations, verifies = self._relations_along(), self._verifies()
+        if count is None and not relations and not verifies:
             return self
         query = self.query.clone()
-        query.count_along, query.ids_along = False, ()
+        query.count_along, query.ids_along, query.verifies_caller = False, (), None
         for relation in relations:
             query.add_annotation(_ids_of(query.model, relation, self.connection.vendor), ids_attribute(relation))
         if count is not None:
             # Django's own compile of the count, its values parameters.
             query.add_annotation(RawSQL(*count, output_field=IntegerField()), ROWS_COUNTED)  # noqa: S611
+        if verifies:
+            # A kept shape keeps this expression (with the first request's prefix) among its columns, for how
+            # rows map to them only: each request's statement takes its own prefix from `_parameters`.
+            fingerprint = RawSQL(f"({verifies.sql})", [verifies.prefix], output_field=TextField())  # noqa: S611
+            query.add_annotation(fingerprint, CALLER_FINGERPRINT)
         return django_compiler.SQLCompiler(query, self.connection, self.using, self.elide_empty)
 
     def _use_columns(self, columns):
@@ -202,13 +227,25 @@ class SQLCompiler(django_compiler.SQLCompiler):
         # Model rows only: a count, values() or exists() selects other columns.
         return self.reads_along and self.query.default_cols and getattr(self.query, "count_along", False)
 
+    def _verifies(self):
+        """The `Verification` this query's rows read the caller's fingerprint along for, if any."""
+        verifies = getattr(self.query, "verifies_caller", None)
+        return verifies if getattr(self, "reads_along", False) and self.query.default_cols else None
+
+    def results_iter(self, results=None, tuple_expected=False, chunked_fetch=False, chunk_size=GET_ITERATOR_CHUNK_SIZE):
+        rows = super().results_iter(results, tuple_expected, chunked_fetch, chunk_size)
+        verifies = self._verifies()
+        if verifies is None or CALLER_FINGERPRINT not in self.annotation_col_map:
+            return rows
+        return _settling(rows, self.annotation_col_map[CALLER_FINGERPRINT], verifies)
+
     def _relations_along(self) -> tuple:
         return getattr(self.query, "ids_along", ()) if self.reads_along and self.query.default_cols else ()
 
     def _count_statement(self):
         """`SELECT COUNT(*)` over this query's rows without its limits, as QuerySet.count() would write it."""
         query = self.query.clone()
-        query.count_along = False
+        query.count_along, query.verifies_caller = False, None
         count = Count("*").resolve_expression(query, allow_joins=True, reuse=None, summarize=True)
         query.select, query.selected, query.default_cols, query.extra = (), None, False, {}
         query.annotations = {"__count": count}
@@ -258,6 +295,7 @@ class SQLCompiler(django_compiler.SQLCompiler):
             counting,
             self._counts_along(),
             self._relations_along(),
+            self._verifies() and self._verifies().sql,  # the statement, not the token's prefix (a parameter)
             tuple(
                 (alias, join.identity, getattr(join, "join_type", None), getattr(join, "nullable", None))
                 for alias, join in query.alias_map.items()
@@ -273,6 +311,14 @@ class SQLCompiler(django_compiler.SQLCompiler):
             where_sql,
         )
         return key, where_params
+
+
+def _settling(rows, column: int, verification):
+    """The rows, the verification settled by the first one's fingerprint before it is handed on."""
+    for number, row in enumerate(rows):
+        if number == 0:
+            verification.settle(row[column])
+        yield row
 
 
 def _columns_of(compiler):
