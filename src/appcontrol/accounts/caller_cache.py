@@ -25,7 +25,6 @@ verified; one kept in Redis may count a request for a caller then found stale.
 import threading
 
 from django.conf import settings
-from django.db import connection
 
 from appcontrol.core.verification import Verification
 
@@ -52,10 +51,6 @@ class _Remembered:
         with self._lock:
             self._callers.pop(prefix, None)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._callers.clear()
-
 
 remembered = _Remembered()
 
@@ -66,8 +61,7 @@ def applies(request) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and settings.APPCONTROL_REMEMBER_CALLERS
-        and connection.vendor == "postgresql"
-        and caller_fingerprint_sql() is not None
+        and caller_fingerprint_sql() is not None  # PostgreSQL's
     )
 
 

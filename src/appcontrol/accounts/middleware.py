@@ -59,7 +59,7 @@ class ApiRequestMiddleware:
 
     def process_exception(self, request, exception):
         # Raised inside a view, StaleCaller would become a 500 on its way out: it is turned into a response
-        # that `_verified` recognises and answers anew.
+        # that `_answer` recognises, and the request is answered anew.
         if isinstance(exception, StaleCaller):
             return _AnswerAnew()
         return None

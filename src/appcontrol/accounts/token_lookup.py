@@ -65,13 +65,8 @@ class LookedUp:
         return token
 
 
-def token_by_prefix(prefix: str) -> AccessToken | None:
-    """The token with this prefix (see `LookedUp.caller()`); None if none."""
-    found = looked_up(prefix)
-    return None if found is None else found.caller()
-
-
 def looked_up(prefix: str) -> LookedUp | None:
+    """What the lookup reads of the token with this prefix; None if none."""
     plan = _plan(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, [prefix])
@@ -91,7 +86,7 @@ def looked_up(prefix: str) -> LookedUp | None:
 
 def caller_fingerprint_sql() -> str | None:
     """`SELECT <fingerprint>` of the token whose prefix is the statement's one parameter (no row if none);
-    None where the database has no digest to compute it with."""
+    None where the database keeps no row versions to read it from (SQLite)."""
     return _plan(connection.vendor).fingerprint_sql
 
 

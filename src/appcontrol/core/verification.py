@@ -37,7 +37,7 @@ class Verification:
     def __call__(self, execute, sql, params, many, context):
         if self.state is State.PENDING and not self._checking and not self.carried_by(sql):
             self.verify()
-        if self.state is State.STALE and not self._checking:
+        if self.state is State.STALE:
             raise StaleCaller()
         return execute(sql, params, many, context)
 
