@@ -2,6 +2,7 @@
 against real `appcontrol serve` processes on 127.0.0.1 — for one tree, or several compared like with like.
 
     .venv/bin/python bench/load.py [--tree PATH ...] [--seconds 8] [--rounds 3] [--rate-limits off|database|redis]
+                                   [--serve-args="--threads 1" ...]
 
 Needs `wrk` (Debian: `apt install wrk`). Each tree (a checkout's root; default: this one) gets its own data
 dir, migrated and seeded by its own code with the same data (SQLite, or a database per tree named after
@@ -23,6 +24,7 @@ busiest's in the same run; far under 100 % means the connections were not spread
 import argparse
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -178,10 +180,11 @@ def least_busy_share(before: dict[str, float], after: dict[str, float]) -> float
     return min(spent) / max(spent) if len(spent) > 1 and max(spent) > 0 else 1.0
 
 
-def serve(env: dict):
+def serve(env: dict, extra: tuple[str, ...] = ()):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "appcontrol", "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate"],
+        [sys.executable, "-m", "appcontrol", "serve", "--bind", f"127.0.0.1:{port}", "--no-worker", "--no-migrate",
+         *extra],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -215,16 +218,31 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 200])
     parser.add_argument("--rate-limits", choices=RATE_LIMITS, default="off")
+    parser.add_argument(
+        "--serve-args",
+        action="append",
+        help="more arguments for `appcontrol serve`, e.g. '--threads 1': once for every tree, or once per --tree"
+        " in the same order (the same tree twice compares two settings)",
+    )
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
 
-    prepared = [seeded(tree, index, RATE_LIMITS[args.rate_limits]) for index, tree in enumerate(trees)]
+    serve_args = args.serve_args or [""]
+    if len(serve_args) == 1:
+        serve_args *= len(trees)
+    if len(serve_args) != len(trees):
+        parser.error("give --serve-args once, or once per --tree")
+    prepared = [
+        (*seeded(tree, index, RATE_LIMITS[args.rate_limits]), tuple(shlex.split(extra)))
+        for index, (tree, extra) in enumerate(zip(trees, serve_args, strict=True))
+    ]
 
     results: dict[tuple, list] = {}
     for round_number in range(args.rounds):
-        order = prepared if round_number % 2 == 0 else list(reversed(prepared))
-        for tree, env, token in order:
-            process, base = serve(env)
+        numbered = list(enumerate(prepared))
+        order = numbered if round_number % 2 == 0 else list(reversed(numbered))
+        for run_number, (_, env, token, extra) in order:
+            process, base = serve(env, extra)
             try:
                 targets = {"API root (no token)": f"{base}/apps/v3/", **lookups(base, token)}
                 wrk(targets["application by slug"], token, 2, 8)  # warm up
@@ -236,23 +254,23 @@ def main() -> None:
                         served = measured[0] * args.seconds
                         cpu = tuple(1000 * (after[part] - before[part]) / served for part in ("server", "database"))
                         balance = least_busy_share(before, after)
-                        results.setdefault((str(tree), name, clients), []).append((*measured, *cpu, balance))
+                        results.setdefault((run_number, name, clients), []).append((*measured, *cpu, balance))
             finally:
                 process.terminate()
                 process.wait(timeout=30)
 
     database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     print(f"{database}, rate limits {args.rate_limits}, median of {args.rounds} rounds of {args.seconds} s")
-    for tree, _, _ in prepared:
-        print(f"\n{tree}")
+    for run_number, (tree, _, _, extra) in enumerate(prepared):
+        print(f"\n{tree}" + (f" (serve {shlex.join(extra)})" if extra else ""))
         print(
             f"{'request':34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'% of root':>9}"
             f" {'server CPU ms/req':>17} {'database':>8} {'least busy process':>18}"
         )
         for clients in args.clients:
-            root = statistics.median(r[0] for r in results[(str(tree), "API root (no token)", clients)])
-            for (run_tree, name, count), runs in results.items():
-                if run_tree != str(tree) or count != clients:
+            root = statistics.median(r[0] for r in results[(run_number, "API root (no token)", clients)])
+            for (number, name, count), runs in results.items():
+                if number != run_number or count != clients:
                     continue
                 rate, p50, p99, server, database = (statistics.median(r[i] for r in runs) for i in range(5))
                 balance = min(r[5] for r in runs)

@@ -2,12 +2,15 @@
 WSGI handler called directly (no HTTP server, no other thread), for one tree or several compared like with like.
 
     [DATABASE_URL=postgres://...] .venv/bin/python bench/lookup_cost.py [--tree PATH ...] [--rounds 2]
+                                                                       [--round-trips real|replayed|ping]
 
 Each tree (a checkout's root; default: this one) is seeded as bench/load.py seeds it, in its own data dir and
 database. Each round runs the trees in alternating order, each in a fresh process: 100 warm-up requests per
 request, then 7 blocks of 200 of each in turn; a figure is the lowest block's mean (noise only adds time),
 then the median over rounds. CPU is the process's own; wall adds what it waited for, which on PostgreSQL is
-the database's work and the round trips (SQLite works inside the process: its work is CPU).
+the database's work and the round trips (SQLite works inside the process: its work is CPU). With
+`--round-trips replayed`, each statement runs once and its rows are then handed out from memory: what the
+rest of a request costs; `ping` adds a `SELECT 1` round trip in each statement's place.
 """
 
 import argparse
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from load import RATE_LIMITS, seeded
 
-MEASURE = """
+REQUESTS = """
 import io, json, sys, time
 import django
 django.setup()
@@ -50,6 +53,51 @@ requests = {
     "latest successful backup": (latest, True),
     "parts of a backup": (f"/apps/v3/service-instance-backups/?backup={get(latest)['results'][0]['uuid']}", True),
 }
+"""  # a WSGI handler in process, `get(path, auth)`, and the requests measured: {name: (path, auth)}
+
+REPLAY = """
+from django.db.backends import utils as _utils
+
+class _Replayed:  # what Django reads a result from: rows read once, handed out again
+    def __init__(self, rows, description):
+        self.rows, self.description, self.rowcount = list(rows), description, len(rows)
+
+    def fetchone(self):
+        return self.rows.pop(0) if self.rows else None
+
+    def fetchmany(self, size=1):
+        taken, self.rows = self.rows[:size], self.rows[size:]
+        return taken
+
+    def fetchall(self):
+        taken, self.rows = self.rows, []
+        return taken
+
+    def close(self):
+        pass
+
+_read, _execute = {}, _utils.CursorWrapper._execute
+
+def _replaying(self, sql, params, *rest):
+    key = (sql, repr(params))
+    if key not in _read:
+        result = _execute(self, sql, params, *rest)
+        if self.cursor.description is None:  # a write: nothing to replay
+            return result
+        _read[key] = (self.cursor.fetchall(), self.cursor.description)
+    elif sys.argv[2] == "ping":
+        self.cursor.execute("SELECT 1")
+        self.cursor.fetchall()
+    self.cursor = _Replayed(*_read[key])
+
+if sys.argv[2] != "real":
+    _utils.CursorWrapper._execute = _replaying
+"""  # --round-trips replayed|ping: each statement's rows read once, then handed out from memory
+
+MEASURE = (
+    REQUESTS
+    + REPLAY
+    + """
 for path, auth in requests.values():
     for _ in range(100):
         get(path, auth)
@@ -62,12 +110,20 @@ for _ in range(7):
         blocks[name].append(((time.process_time() - cpu) / 0.2, (time.perf_counter() - wall) / 0.2))
 print(json.dumps({name: [min(b[0] for b in runs), min(b[1] for b in runs)] for name, runs in blocks.items()}))
 """
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tree", action="append", type=Path, help="a checkout to measure (repeat to compare)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--round-trips",
+        choices=["real", "replayed", "ping"],
+        default="real",
+        help="replayed: each statement runs once, then its rows are handed out from memory (what a request costs"
+        " without its database round trips); ping: the same plus a `SELECT 1` round trip in each one's place",
+    )
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
 
@@ -77,14 +133,14 @@ def main() -> None:
     results: dict[tuple, list] = {}
     for round_number in range(args.rounds):
         for tree, env, token in prepared if round_number % 2 == 0 else list(reversed(prepared)):
-            measured = subprocess.run(
-                [sys.executable, "-c", MEASURE, token], env=env, check=True, capture_output=True, text=True
-            ).stdout
+            command = [sys.executable, "-c", MEASURE, token, args.round_trips]
+            measured = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
             for name, figures in json.loads(measured.strip().splitlines()[-1]).items():
                 results.setdefault((str(tree), name), []).append(figures)
 
     database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
-    print(f"{database}, in process, ms per request: lowest of 7 blocks of 200, median of {args.rounds} rounds")
+    trips = "" if args.round_trips == "real" else f", database round trips {args.round_trips}"
+    print(f"{database}, in process{trips}, ms per request: lowest of 7 blocks of 200, median of {args.rounds} rounds")
     for tree, _, _ in prepared:
         print(f"\n{tree}\n{'request':34} {'CPU ms':>8} {'wall ms':>8}")
         for (run_tree, name), runs in results.items():
