@@ -2,7 +2,7 @@
 WSGI handler called directly (no HTTP server, no other thread), for one tree or several compared like with like.
 
     [DATABASE_URL=postgres://...] .venv/bin/python bench/lookup_cost.py [--tree PATH ...] [--rounds 2]
-                                                                       [--round-trips real|replayed|ping]
+                                                                       [--round-trips real|replayed|ping|alone]
 
 Each tree (a checkout's root; default: this one) is seeded as bench/load.py seeds it, in its own data dir and
 database. Each round runs the trees in alternating order, each in a fresh process: 100 warm-up requests per
@@ -10,7 +10,8 @@ request, then 7 blocks of 200 of each in turn; a figure is the lowest block's me
 then the median over rounds. CPU is the process's own; wall adds what it waited for, which on PostgreSQL is
 the database's work and the round trips (SQLite works inside the process: its work is CPU). With
 `--round-trips replayed`, each statement runs once and its rows are then handed out from memory: what the
-rest of a request costs; `ping` adds a `SELECT 1` round trip in each statement's place.
+rest of a request costs; `ping` adds a `SELECT 1` round trip in each statement's place; `alone` runs only the
+request's statements, each through Django's cursor with its rows read, and none of the rest.
 """
 
 import argparse
@@ -90,23 +91,47 @@ def _replaying(self, sql, params, *rest):
         self.cursor.fetchall()
     self.cursor = _Replayed(*_read[key])
 
-if sys.argv[2] != "real":
+if sys.argv[2] in ("replayed", "ping"):
     _utils.CursorWrapper._execute = _replaying
 """  # --round-trips replayed|ping: each statement's rows read once, then handed out from memory
+
+ALONE = """
+from django.db import connection
+
+def statements_of(path, auth):  # (sql, params) of each statement the request runs
+    seen = []
+    def capture(execute, sql, params, many, context):
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+    with connection.execute_wrapper(capture):
+        get(path, auth)
+    return seen
+
+def run_alone(statements):  # each through Django's cursor, its rows read, nothing else of the request
+    for sql, params in statements:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+measured = {name: (lambda path=path, auth=auth: get(path, auth)) for name, (path, auth) in requests.items()}
+if sys.argv[2] == "alone":
+    measured = {name: (lambda s=statements_of(*request): run_alone(s)) for name, request in requests.items()}
+"""  # --round-trips alone: a request's statements without the request
 
 MEASURE = (
     REQUESTS
     + REPLAY
+    + ALONE
     + """
-for path, auth in requests.values():
+for run in measured.values():
     for _ in range(100):
-        get(path, auth)
+        run()
 blocks = {name: [] for name in requests}
 for _ in range(7):
-    for name, (path, auth) in requests.items():
+    for name, run in measured.items():
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(200):
-            get(path, auth)
+            run()
         blocks[name].append(((time.process_time() - cpu) / 0.2, (time.perf_counter() - wall) / 0.2))
 print(json.dumps({name: [min(b[0] for b in runs), min(b[1] for b in runs)] for name, runs in blocks.items()}))
 """
@@ -119,10 +144,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--round-trips",
-        choices=["real", "replayed", "ping"],
+        choices=["real", "replayed", "ping", "alone"],
         default="real",
         help="replayed: each statement runs once, then its rows are handed out from memory (what a request costs"
-        " without its database round trips); ping: the same plus a `SELECT 1` round trip in each one's place",
+        " without its database round trips); ping: the same plus a `SELECT 1` round trip in each one's place;"
+        " alone: the request's statements only, run through Django's cursor (what its round trips cost)",
     )
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
