@@ -148,7 +148,7 @@ def main() -> None:
         default="real",
         help="replayed: each statement runs once, then its rows are handed out from memory (what a request costs"
         " without its database round trips); ping: the same plus a `SELECT 1` round trip in each one's place;"
-        " alone: the request's statements only, run through Django's cursor (what its round trips cost)",
+        " alone: the request's statements only, run through Django's cursor (what they cost on their own)",
     )
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [Path(__file__).resolve().parents[1]])]
