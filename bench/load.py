@@ -8,8 +8,9 @@ Needs `wrk` (Debian: `apt install wrk`). Each tree (a checkout's root; default: 
 dir, migrated and seeded by its own code with the same data (SQLite, or a database per tree named after
 DATABASE_URL's with a suffix): 200 applications (400 environments), 20 backups per environment with two
 parts each. Rounds run the trees in alternating order, a fresh server each time with `appcontrol serve`'s
-defaults; each figure is the median over the rounds. Rate limits are off unless asked for (`database` or
-`redis` set them too high to refuse anything, so their cost is included and nothing fails).
+defaults; each figure is the median over the rounds ("rounds": the lowest and highest share of the root's
+rate within one round, root and lookup measured on the same server). Rate limits are off unless asked for
+(`database` or `redis` set them too high to refuse anything, so their cost is included and nothing fails).
 
 The lookups: an application by slug, the environments of an application, an environment's successful
 backups (newest first, as `appctl backups latest` asks: one page of 1), and the parts of a backup.
@@ -265,18 +266,22 @@ def main() -> None:
         print(f"\n{tree}" + (f" (serve {shlex.join(extra)})" if extra else ""))
         print(
             f"{'request':34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'% of root':>9}"
-            f" {'server CPU ms/req':>17} {'database':>8} {'least busy process':>18}"
+            f" {'rounds':>9} {'server CPU ms/req':>17} {'database':>8} {'least busy process':>18}"
         )
         for clients in args.clients:
-            root = statistics.median(r[0] for r in results[(run_number, "API root (no token)", clients)])
+            root_runs = results[(run_number, "API root (no token)", clients)]
+            root = statistics.median(r[0] for r in root_runs)
             for (number, name, count), runs in results.items():
                 if number != run_number or count != clients:
                     continue
                 rate, p50, p99, server, database = (statistics.median(r[i] for r in runs) for i in range(5))
                 balance = min(r[5] for r in runs)
+                # The lowest and highest share of the root's rate in a single round (the same server for both).
+                shares = [100 * r[0] / root_r[0] for r, root_r in zip(runs, root_runs, strict=True)]
+                spread = f"{min(shares):.0f}-{max(shares):.0f}%"
                 print(
                     f"{name:34} {clients:7d} {rate:8.0f} {p50:8.1f} {p99:8.1f} {100 * rate / root:8.0f}%"
-                    f" {server:17.2f} {database:8.2f} {100 * balance:17.0f}%"
+                    f" {spread:>9} {server:17.2f} {database:8.2f} {100 * balance:17.0f}%"
                 )
 
 
